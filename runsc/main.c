@@ -1,0 +1,2 @@
+/* runsc/main.c: placeholder until the CLI lands. */
+int main(void) { return 0; }

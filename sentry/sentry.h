@@ -1,0 +1,84 @@
+/* sentry: the user-space kernel: tasks, thread groups, the process tree and its pid namespace, address
+ * spaces in one memory file, the ELF loader, signals, time, and the event loop that runs every task.
+ * This header is what syscall handlers and the CLI may use; the rest is internal to sentry/. */
+#ifndef USANDBOX_SENTRY_H
+#define USANDBOX_SENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "common/common.h"
+#include "vfs/vfs.h"
+
+struct task;
+struct syscall_args {
+    uint64_t number;
+    uint64_t arg[6];
+};
+
+/* Internal "errno" a handler returns, never seen by the application (as in Linux):
+ * SENTRY_ERESTARTSYS: the task must wait (it is queued with task_wait_*); the dispatcher re-runs the
+ * syscall from scratch when woken, or returns -EINTR / restarts after a signal per SA_RESTART. */
+#define SENTRY_ERESTARTSYS 512
+#define SENTRY_ERESTARTNOINTR 513      /* re-run after any signal handler, never -EINTR */
+#define SENTRY_ERESTARTNOHAND 514      /* -EINTR if a handler runs, else re-run */
+#define SENTRY_ERESTART_RESTARTBLOCK 516
+
+/* ---- application memory: the only way handlers touch it. 0 or -EFAULT. ---- */
+int task_copy_in(struct task *task, void *destination, uint64_t address, size_t length);
+int task_copy_out(struct task *task, uint64_t address, const void *source, size_t length);
+/* Copies a NUL-terminated string of at most size-1 bytes; returns its length, -EFAULT, or -ENAMETOOLONG. */
+long task_copy_string_in(struct task *task, uint64_t address, char *destination, size_t size);
+/* A path argument (PATH_MAX): -EFAULT, -ENAMETOOLONG; an empty path gives -ENOENT unless allow_empty. */
+long task_copy_path_in(struct task *task, uint64_t address, char *destination, bool allow_empty);
+
+/* ---- the task's view of the world ---- */
+int32_t task_pid(const struct task *task);  /* thread-group id in the sandbox's pid namespace */
+int32_t task_tid(const struct task *task);
+struct vfs_fd_table *task_fd_table(struct task *task);
+/* Fills ctx with borrowed references valid until the handler returns. */
+void task_vfs_context(struct task *task, struct vfs_context *ctx);
+void task_set_cwd(struct task *task, struct vfs_path *cwd);    /* takes over the references */
+void task_set_root(struct task *task, struct vfs_path *root);
+uint32_t task_umask(const struct task *task);
+uint32_t task_set_umask(struct task *task, uint32_t umask);    /* returns the old one */
+uint64_t task_rlimit_current(const struct task *task, int resource);
+
+/* ---- blocking ----
+ * A handler that must wait registers and returns what these return (-SENTRY_ERESTARTSYS); it is re-run
+ * from scratch when the file becomes ready for events, or when deadline (CLOCK_MONOTONIC ns, 0 = none) passes,
+ * or when a signal arrives. */
+long task_wait_file(struct task *task, struct vfs_file *file, uint32_t events);
+long task_wait_deadline(struct task *task, uint64_t deadline_ns);
+/* State kept across re-runs of one blocked syscall (a deadline computed at first entry, for example). */
+uint64_t *task_syscall_restart_state(struct task *task);
+bool task_syscall_is_restarted(const struct task *task);
+
+/* ---- signals ---- */
+void task_send_signal(struct task *task, int signal);   /* to this thread, as tgkill from the kernel */
+
+/* ---- sandbox start-up (runsc/ calls this in the Sentry process) ---- */
+enum platform_kind { PLATFORM_PTRACE, PLATFORM_SECCOMP_TRAP };
+struct sentry_config {
+    enum platform_kind platform;
+    int gofer_socket;            /* connected to the Gofer */
+    bool overlay;                /* in-memory upper layer on the root */
+    char *const *argv;           /* the first process */
+    char *const *envp;
+    const char *cwd;             /* inside the sandbox */
+    uint32_t uid, gid;
+    const char *hostname;
+    bool strace;                 /* --strace: log every syscall, decoded */
+};
+/* Runs the sandbox to completion; returns the exit status of the first process as a shell reports it
+ * (code, or 128+signal). Returns a negative errno if the sandbox could not start. */
+int sentry_main(const struct sentry_config *config);
+
+/* The release string applications see (uname -r, /proc/sys/kernel/osrelease). */
+#define SENTRY_KERNEL_RELEASE "5.15.0-usandbox"
+#define SENTRY_KERNEL_VERSION "#1 SMP usandbox"
+
+#endif

@@ -1,0 +1,157 @@
+/* vfs: the Sentry's virtual file system: mounts, dentries, open file descriptions and fd tables, and the file
+ * systems behind them (tmpfs, devfs, procfs, pipes, host-fd files, gofer-backed files, overlay root).
+ * Every function is non-blocking: where Linux would sleep, it returns -EAGAIN and the caller waits on the
+ * file's wait queue (vfs_poll) and retries. Errors are negative errno values, exactly as Linux returns them. */
+#ifndef USANDBOX_VFS_H
+#define USANDBOX_VFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "common/common.h"
+
+struct gofer_client;
+struct vfs_mount;
+struct vfs_dentry;
+struct vfs_file;
+struct vfs_fd_table;
+
+/* Who is asking: the task's file-system credentials. privileged = CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_CHOWN. */
+struct vfs_credentials {
+    uint32_t fsuid, fsgid;
+    const uint32_t *groups;
+    size_t group_count;
+    bool privileged;
+};
+
+/* A location: a dentry as seen through a mount. Holds references when owned (vfs_path_get/put). */
+struct vfs_path {
+    struct vfs_mount *mount;
+    struct vfs_dentry *dentry;
+};
+void vfs_path_get(struct vfs_path *path);
+void vfs_path_put(struct vfs_path *path);  /* releases and clears */
+
+/* Everything path resolution needs from the calling task; the paths are borrowed for the call. */
+struct vfs_context {
+    struct vfs_path root, cwd;
+    const struct vfs_credentials *credentials;
+    uint32_t umask;
+    int32_t pid, tid;  /* the caller's sandbox pid and tid, for /proc/self and /proc/thread-self */
+};
+
+/* ---- set-up of the sandbox's mount tree ---- */
+/* The root: gofer-served host tree (read-only underneath), with an in-memory upper layer when overlay is set:
+ * writes, creations and deletions then live in Sentry memory and vanish with the sandbox. */
+int vfs_make_root(struct gofer_client *gofer, bool overlay, struct vfs_path *root_out);
+/* Mount a file system at target (resolved in ctx), creating the directory in the overlay if it is missing. */
+int vfs_mount_tmpfs(const struct vfs_context *ctx, const char *target, uint32_t mode);
+int vfs_mount_devfs(const struct vfs_context *ctx, const char *target);
+struct vfs_procfs_provider;
+int vfs_mount_procfs(const struct vfs_context *ctx, const char *target, const struct vfs_procfs_provider *provider);
+int vfs_mount_sysfs(const struct vfs_context *ctx, const char *target);
+/* One line per mount in /proc/mounts format, for /proc/self/mounts. */
+void vfs_describe_mounts(const struct vfs_context *ctx, struct text_buffer *out);
+
+/* ---- procfs: the Sentry provides the process-dependent content ----
+ * Names are relative to /proc/PID: "cmdline", "environ", "status", "stat", "statm", "maps", "comm",
+ * "mounts"; links "exe", "cwd", "root"; global files are asked with pid 0 and their path below /proc:
+ * "cpuinfo", "meminfo", "uptime", "loadavg", "version", "stat", "sys/kernel/hostname",
+ * "sys/kernel/osrelease", "sys/kernel/ostype", ... A callback returns 0 and fills out, or -errno
+ * (-ENOENT: no such process or file). */
+struct vfs_procfs_provider {
+    size_t (*list_processes)(int32_t *pids, size_t max);  /* thread-group ids, ascending */
+    size_t (*list_threads)(int32_t pid, int32_t *tids, size_t max);
+    int (*read_file)(int32_t pid, const char *name, struct text_buffer *out);
+    int (*read_link)(int32_t pid, const char *name, struct text_buffer *out);
+    int (*list_fds)(int32_t pid, int *fds, size_t max, size_t *count);
+    int (*read_fd_link)(int32_t pid, int fd, struct text_buffer *out);
+    /* reopen /proc/PID/fd/N: a new reference to that open file description, or NULL */
+    struct vfs_file *(*get_fd_file)(int32_t pid, int fd);
+};
+
+/* ---- files: open file descriptions ---- */
+void vfs_file_get(struct vfs_file *file);
+void vfs_file_put(struct vfs_file *file);
+
+/* dir is where a relative path starts (a directory file), or NULL for ctx->cwd. flags are open(2)'s. */
+int vfs_open_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags, uint32_t mode,
+                struct vfs_file **file_out);
+/* For execve: a regular file the caller may execute, opened read-only; -EACCES otherwise. */
+int vfs_open_for_exec(const struct vfs_context *ctx, const char *path, struct vfs_file **file_out);
+/* The host's stdio for the sandbox: reads poll first and return -EAGAIN when nothing is there. */
+struct vfs_file *vfs_file_from_host_fd(int host_fd, int open_flags);
+int vfs_pipe_create(int flags /* O_NONBLOCK, O_CLOEXEC ignored here, O_DIRECT */, struct vfs_file **read_end,
+                    struct vfs_file **write_end);
+
+ssize_t vfs_read(struct vfs_file *file, void *buffer, size_t length);
+ssize_t vfs_write(struct vfs_file *file, const void *buffer, size_t length); /* -EPIPE: caller sends SIGPIPE */
+ssize_t vfs_pread(struct vfs_file *file, void *buffer, size_t length, off_t offset);
+ssize_t vfs_pwrite(struct vfs_file *file, const void *buffer, size_t length, off_t offset);
+off_t vfs_lseek(struct vfs_file *file, off_t offset, int whence);
+int vfs_fstat(struct vfs_file *file, struct stat *stat_out);
+ssize_t vfs_getdents64(struct vfs_file *file, void *buffer, size_t length); /* linux_dirent64 records */
+int vfs_ftruncate(struct vfs_file *file, off_t length);
+int vfs_fsync(struct vfs_file *file);
+int vfs_fchmod(struct vfs_file *file, const struct vfs_credentials *credentials, uint32_t mode);
+int vfs_fchown(struct vfs_file *file, const struct vfs_credentials *credentials, uint32_t uid, uint32_t gid);
+/* Ready events now (POLLIN|POLLOUT|POLLHUP|POLLERR); when waiter is not NULL it is also queued on the file's
+ * wait queue, to be woken on any change (remove it with waiter_remove). */
+uint32_t vfs_poll(struct vfs_file *file, struct waiter *waiter);
+/* Terminal ioctls on host-fd files (TCGETS, TCSETS*, TIOCGWINSZ, TIOCGPGRP...); argument is a Sentry
+ * buffer of the size the command needs. Anything else: -ENOTTY. */
+int vfs_ioctl(struct vfs_file *file, unsigned long command, void *argument, size_t argument_size);
+int vfs_file_status_flags(struct vfs_file *file);               /* O_ACCMODE|O_APPEND|O_NONBLOCK|... */
+int vfs_file_set_status_flags(struct vfs_file *file, int flags); /* F_SETFL: only O_APPEND|O_NONBLOCK|... */
+bool vfs_file_is_directory(struct vfs_file *file);
+/* The file's path as the caller sees it ("/tmp/x", "pipe:[12]", "/dev/null"), for /proc/PID/fd and getcwd. */
+int vfs_file_describe_path(struct vfs_file *file, const struct vfs_context *ctx, struct text_buffer *out);
+
+/* ---- path operations (dir: starting directory file or NULL for cwd; flags: AT_*) ---- */
+int vfs_stat_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags,
+                struct stat *stat_out);
+int vfs_access_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int mode, int flags);
+int vfs_mkdir_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, uint32_t mode);
+int vfs_mknod_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, uint32_t mode, dev_t device);
+int vfs_unlink_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags);
+int vfs_rename_at(const struct vfs_context *ctx, struct vfs_file *old_dir, const char *old_path,
+                  struct vfs_file *new_dir, const char *new_path, unsigned int flags);
+ssize_t vfs_readlink_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, char *buffer,
+                        size_t size);
+int vfs_symlink_at(const struct vfs_context *ctx, const char *target, struct vfs_file *dir, const char *path);
+int vfs_link_at(const struct vfs_context *ctx, struct vfs_file *old_dir, const char *old_path,
+                struct vfs_file *new_dir, const char *new_path, int flags);
+int vfs_chmod_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, uint32_t mode, int flags);
+int vfs_chown_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, uint32_t uid, uint32_t gid,
+                 int flags);
+int vfs_utimens_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path,
+                   const struct timespec times[2] /* NULL = now */, int flags);
+int vfs_truncate_at(const struct vfs_context *ctx, const char *path, off_t length);
+/* Resolve a directory the caller may search (chdir/chroot); returns a path holding references. */
+int vfs_resolve_directory(const struct vfs_context *ctx, struct vfs_file *dir, const char *path,
+                          struct vfs_path *out);
+int vfs_file_path(struct vfs_file *file, struct vfs_path *out); /* fchdir: -ENOTDIR unless a directory */
+/* getcwd: the path of cwd relative to root; -ENOENT if cwd was removed. Returns the length with the NUL. */
+ssize_t vfs_getcwd(const struct vfs_context *ctx, char *buffer, size_t size);
+
+/* ---- fd tables ---- */
+struct vfs_fd_table *vfs_fd_table_new(void);
+struct vfs_fd_table *vfs_fd_table_clone(struct vfs_fd_table *table);  /* fork: a copy sharing the files */
+void vfs_fd_table_get(struct vfs_fd_table *table);                      /* CLONE_FILES */
+void vfs_fd_table_put(struct vfs_fd_table *table);
+/* Install at the lowest free fd >= minimum_fd below limit (RLIMIT_NOFILE); takes a new reference. */
+int vfs_fd_install(struct vfs_fd_table *table, struct vfs_file *file, int minimum_fd, bool close_on_exec,
+                   uint64_t limit);
+/* dup2/dup3: put file at fd, closing what was there. */
+int vfs_fd_install_at(struct vfs_fd_table *table, int fd, struct vfs_file *file, bool close_on_exec, uint64_t limit);
+struct vfs_file *vfs_fd_get(struct vfs_fd_table *table, int fd);  /* a new reference, or NULL */
+int vfs_fd_close(struct vfs_fd_table *table, int fd);
+int vfs_fd_get_close_on_exec(struct vfs_fd_table *table, int fd);  /* 0/1 or -EBADF */
+int vfs_fd_set_close_on_exec(struct vfs_fd_table *table, int fd, bool close_on_exec);
+void vfs_fd_table_close_on_exec(struct vfs_fd_table *table);
+int vfs_fd_next_open(struct vfs_fd_table *table, int from);  /* lowest open fd >= from, or -1 */
+
+#endif
