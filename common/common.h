@@ -87,5 +87,8 @@ char *xstrdup(const char *string);
 int write_all(int fd, const void *buffer, size_t length);     /* 0 or -errno, retries EINTR/partial */
 int read_all(int fd, void *buffer, size_t length);            /* 0, -EIO on early EOF, or -errno */
 uint64_t monotonic_nanoseconds(void);
+/* Online CPUs, read once: glibc's sysconf opens /sys, which the confined Sentry may not. Call it before
+ * confinement so later calls answer from the cache. */
+long host_cpu_count(void);
 
 #endif

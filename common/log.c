@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 static const char *log_component = "usandbox";
-static enum log_level log_threshold = LOG_LEVEL_WARNING;
+static enum log_level log_threshold = LOG_LEVEL_ERROR;
 static int log_fd = STDERR_FILENO;
 
 void log_set_component(const char *component) { log_component = component; }

@@ -132,3 +132,14 @@ uint64_t monotonic_nanoseconds(void)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
 }
+
+long host_cpu_count(void)
+{
+    static long count;
+    if (count == 0) {
+        count = sysconf(_SC_NPROCESSORS_ONLN);
+        if (count < 1)
+            count = 1;
+    }
+    return count;
+}

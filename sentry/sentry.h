@@ -26,6 +26,8 @@ struct syscall_args {
 #define SENTRY_ERESTARTNOINTR 513      /* re-run after any signal handler, never -EINTR */
 #define SENTRY_ERESTARTNOHAND 514      /* -EINTR if a handler runs, else re-run */
 #define SENTRY_ERESTART_RESTARTBLOCK 516
+/* The handler has set every register itself (execve, rt_sigreturn): the dispatcher leaves rax alone. */
+#define SENTRY_EJUSTRETURN 530
 
 /* ---- application memory: the only way handlers touch it. 0 or -EFAULT. ---- */
 int task_copy_in(struct task *task, void *destination, uint64_t address, size_t length);
@@ -76,6 +78,8 @@ struct sentry_config {
 /* Runs the sandbox to completion; returns the exit status of the first process as a shell reports it
  * (code, or 128+signal). Returns a negative errno if the sandbox could not start. */
 int sentry_main(const struct sentry_config *config);
+/* Read what the sandbox's /proc shows of the host (cpuinfo) while host files are still reachable. */
+void procfs_capture_host_information_public(void);
 
 /* The release string applications see (uname -r, /proc/sys/kernel/osrelease). */
 #define SENTRY_KERNEL_RELEASE "5.15.0-usandbox"

@@ -41,6 +41,7 @@ int syscall_number_by_name(const char *name); /* -1 if unknown */
 
 /* Run the handler (or ENOSYS). Logs unimplemented numbers once per sandbox. */
 long syscall_dispatch(struct task *task, const struct syscall_args *args);
+bool syscall_is_implemented(uint64_t number);
 
 /* --strace: one line per syscall, with arguments decoded from the task's memory. */
 void syscall_trace_enter(struct task *task, const struct syscall_args *args, struct text_buffer *line);

@@ -53,6 +53,8 @@ int vfs_mount_devfs(const struct vfs_context *ctx, const char *target);
 struct vfs_procfs_provider;
 int vfs_mount_procfs(const struct vfs_context *ctx, const char *target, const struct vfs_procfs_provider *provider);
 int vfs_mount_sysfs(const struct vfs_context *ctx, const char *target);
+/* An in-memory root (a tmpfs, no Gofer): for tests and tools that need a file system without a host tree. */
+int vfs_make_tmpfs_root(uint32_t mode, struct vfs_path *root_out);
 /* One line per mount in /proc/mounts format, for /proc/self/mounts. */
 void vfs_describe_mounts(const struct vfs_context *ctx, struct text_buffer *out);
 
@@ -82,13 +84,21 @@ int vfs_open_at(const struct vfs_context *ctx, struct vfs_file *dir, const char 
                 struct vfs_file **file_out);
 /* For execve: a regular file the caller may execute, opened read-only; -EACCES otherwise. */
 int vfs_open_for_exec(const struct vfs_context *ctx, const char *path, struct vfs_file **file_out);
-/* The host's stdio for the sandbox: reads poll first and return -EAGAIN when nothing is there. */
+/* The host's stdio for the sandbox: reads poll first and return -EAGAIN when nothing is there. The file
+ * works on its own duplicate of host_fd (closed with the file); NULL if host_fd cannot be duplicated. */
 struct vfs_file *vfs_file_from_host_fd(int host_fd, int open_flags);
+/* The Sentry calls this once: whenever a host-fd file returns -EAGAIN (or vfs_poll queues a waiter on one
+ * that is not ready), watch(host_fd, events, queue) asks the event loop to poll host_fd for events and to
+ * wait_queue_notify(queue, ready events) when it is ready. events == 0 means "forget every watch of this
+ * host_fd and queue": the file is being closed and its queue freed. */
+void vfs_set_host_fd_watcher(void (*watch)(int host_fd, uint32_t events, struct wait_queue *queue));
 int vfs_pipe_create(int flags /* O_NONBLOCK, O_CLOEXEC ignored here, O_DIRECT */, struct vfs_file **read_end,
                     struct vfs_file **write_end);
 
 ssize_t vfs_read(struct vfs_file *file, void *buffer, size_t length);
-ssize_t vfs_write(struct vfs_file *file, const void *buffer, size_t length); /* -EPIPE: caller sends SIGPIPE */
+/* -EPIPE: caller sends SIGPIPE. On a pipe, a write of more than PIPE_BUF bytes takes what fits (a short count)
+ * when there is some room; a blocking caller then waits and writes the rest, as Linux's blocking write does. */
+ssize_t vfs_write(struct vfs_file *file, const void *buffer, size_t length);
 ssize_t vfs_pread(struct vfs_file *file, void *buffer, size_t length, off_t offset);
 ssize_t vfs_pwrite(struct vfs_file *file, const void *buffer, size_t length, off_t offset);
 off_t vfs_lseek(struct vfs_file *file, off_t offset, int whence);
@@ -101,6 +111,8 @@ int vfs_fchown(struct vfs_file *file, const struct vfs_credentials *credentials,
 /* Ready events now (POLLIN|POLLOUT|POLLHUP|POLLERR); when waiter is not NULL it is also queued on the file's
  * wait queue, to be woken on any change (remove it with waiter_remove). */
 uint32_t vfs_poll(struct vfs_file *file, struct waiter *waiter);
+/* The queue vfs_poll uses for this file (a pipe's two ends share their pipe's queue). */
+struct wait_queue *vfs_file_wait_queue(struct vfs_file *file);
 /* Terminal ioctls on host-fd files (TCGETS, TCSETS*, TIOCGWINSZ, TIOCGPGRP...); argument is a Sentry
  * buffer of the size the command needs. Anything else: -ENOTTY. */
 int vfs_ioctl(struct vfs_file *file, unsigned long command, void *argument, size_t argument_size);

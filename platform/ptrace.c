@@ -1,0 +1,402 @@
+/* platform/ptrace.c: the ptrace platform: every stub thread runs under PTRACE_SYSEMU, so each application
+ * syscall stops it and the Sentry answers by setting registers; mapping changes are injected at the trampoline. */
+#include "platform/internal.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/rseq.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef PTRACE_SYSEMU
+#define PTRACE_SYSEMU 31
+#endif
+
+#define RSEQ_FLAG_UNREGISTER 1
+#define RSEQ_SIGNATURE 0x53053053 /* glibc's RSEQ_SIG on x86 */
+
+/* The highest user address on x86-64 with 4-level page tables. */
+#define USER_ADDRESS_END 0x7ffffffff000ULL
+
+struct platform_context {
+    pid_t tid;
+    void *user;
+    struct platform_address_space *space;
+    struct platform_context *next;  /* in the tid list */
+};
+
+struct platform_address_space {
+    pid_t pid;
+    struct platform_context *thread;
+};
+
+static int host_memory_fd = -1;
+static pid_t template_pid = -1;
+static int child_signal_fd = -1;
+static struct platform_context *contexts;  /* every live stub thread, to map a waitpid tid back */
+
+static struct platform_context *context_by_tid(pid_t tid)
+{
+    for (struct platform_context *context = contexts; context; context = context->next)
+        if (context->tid == tid)
+            return context;
+    return NULL;
+}
+
+static void context_forget(struct platform_context *gone)
+{
+    for (struct platform_context **link = &contexts; *link; link = &(*link)->next) {
+        if (*link == gone) {
+            *link = gone->next;
+            return;
+        }
+    }
+}
+
+static int wait_for(pid_t pid, int *status)
+{
+    for (;;) {
+        pid_t got = waitpid(pid, status, __WALL);
+        if (got == pid)
+            return 0;
+        if (got < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+/* Run one host syscall in a stopped stub thread, from the trampoline, and stop it again. */
+static long inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                           uint64_t a5, pid_t *forked_child)
+{
+    struct user_regs_struct saved, registers;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
+        return -errno;
+    registers = saved;
+    registers.rip = STUB_SYSCALL_ADDRESS;
+    registers.rax = (uint64_t)number;
+    registers.orig_rax = (uint64_t)-1;
+    registers.rdi = a0;
+    registers.rsi = a1;
+    registers.rdx = a2;
+    registers.r10 = a3;
+    registers.r8 = a4;
+    registers.r9 = a5;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &registers) < 0)
+        return -errno;
+    if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+        return -errno;
+    for (;;) {
+        int status;
+        int error = wait_for(tid, &status);
+        if (error < 0)
+            return error;
+        if (!WIFSTOPPED(status)) {
+            log_error("ptrace: stub %d died during an injected syscall %ld (status %#x)", tid, number, status);
+            return -ESRCH;
+        }
+        if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
+            unsigned long child = 0;
+            if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) < 0)
+                return -errno;
+            if (forked_child)
+                *forked_child = (pid_t)child;
+        } else if (WSTOPSIG(status) == SIGTRAP) {
+            break;  /* the int3 after the syscall */
+        } else if (WSTOPSIG(status) == SIGSEGV || WSTOPSIG(status) == SIGBUS || WSTOPSIG(status) == SIGILL ||
+                   WSTOPSIG(status) == SIGFPE || WSTOPSIG(status) == SIGSYS) {
+            struct user_regs_struct at;
+            siginfo_t info = {0};
+            ptrace(PTRACE_GETREGS, tid, 0, &at);
+            ptrace(PTRACE_GETSIGINFO, tid, 0, &info);
+            log_error("ptrace: stub %d took signal %d (code %d, address %p) at %#llx during injected syscall %ld",
+                      tid, WSTOPSIG(status), info.si_code, info.si_addr, at.rip, number);
+            ptrace(PTRACE_SETREGS, tid, 0, &saved);
+            return -EFAULT;
+        }
+        /* Anything else (our own interrupt SIGSTOP) is dropped: the Sentry asks again if it still cares. */
+        if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+            return -errno;
+    }
+    if (ptrace(PTRACE_GETREGS, tid, 0, &registers) < 0)
+        return -errno;
+    long result = (long)registers.rax;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0)
+        return -errno;
+    return result;
+}
+
+/* The first stub: a fork of the Sentry that drops everything but the trampoline page and the memory file,
+ * then locks itself under the stub seccomp filter. New stubs are forks of it, so they start clean. */
+static int template_create(void)
+{
+    pid_t sentry = getpid();
+    pid_t child = fork();
+    if (child < 0)
+        return -errno;
+    if (child == 0) {
+        /* Only async-signal-safe calls: this is a copy of the Sentry, soon to be emptied. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != sentry)
+            _exit(127);
+        if (host_memory_fd != STUB_MEMORY_FD && dup2(host_memory_fd, STUB_MEMORY_FD) < 0)
+            _exit(127);
+        syscall(SYS_close_range, STUB_MEMORY_FD + 1, ~0U, 0);
+        if (STUB_MEMORY_FD > 2)
+            syscall(SYS_close_range, 0, STUB_MEMORY_FD - 1, 0);
+        struct sigaction default_action = {.sa_handler = SIG_DFL};
+        for (int signal = 1; signal < 65; signal++)
+            sigaction(signal, &default_action, NULL);
+        /* Every stub is a child of the template: ignoring SIGCHLD lets the host reap them once the Sentry
+         * has seen their exit, and keeps the template from stopping for each one. */
+        struct sigaction ignore_action = {.sa_handler = SIG_IGN};
+        sigaction(SIGCHLD, &ignore_action, NULL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* glibc registered rseq for this thread; its area is about to be unmapped, and the kernel would fault
+         * the stub (SIGSEGV) at its next return to user space while updating it. Unregistering takes the length
+         * registered (the whole struct), not __rseq_size, which newer glibc reports as the feature size. */
+        if (__rseq_size > 0 &&
+            syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, sizeof(struct rseq), RSEQ_FLAG_UNREGISTER,
+                    RSEQ_SIGNATURE) < 0)
+            _exit(127);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            _exit(127);
+        if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+            _exit(127);
+        kill(getpid(), SIGSTOP);
+        _exit(127);
+    }
+    int status;
+    int error = wait_for(child, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
+        log_error("ptrace: the stub template did not stop as expected (status %#x)", status);
+        return -ECHILD;
+    }
+    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK;
+    if (ptrace(PTRACE_SETOPTIONS, child, 0, options) < 0)
+        return -errno;
+    long result = inject_syscall(child, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
+                                 STUB_CODE_ADDRESS + STUB_FILTER_HEADER_OFFSET, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_syscall(child, SYS_munmap, 0, STUB_CODE_ADDRESS, 0, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_syscall(child, SYS_munmap, STUB_CODE_ADDRESS + STUB_REGION_SIZE,
+                                USER_ADDRESS_END - (STUB_CODE_ADDRESS + STUB_REGION_SIZE), 0, 0, 0, 0, NULL);
+    if (result != 0) {
+        log_error("ptrace: preparing the stub template failed: %s", strerror((int)-result));
+        kill(child, SIGKILL);
+        return (int)result;
+    }
+    template_pid = child;
+    return 0;
+}
+
+static int ptrace_initialize(int memory_fd)
+{
+    host_memory_fd = memory_fd;
+    int error = stub_page_install();
+    if (error < 0) {
+        log_error("ptrace: cannot map the trampoline at %#llx: %s", STUB_CODE_ADDRESS, strerror(-error));
+        return error;
+    }
+    sigset_t child_signals;
+    sigemptyset(&child_signals);
+    sigaddset(&child_signals, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &child_signals, NULL) < 0)
+        return -errno;
+    child_signal_fd = signalfd(-1, &child_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (child_signal_fd < 0)
+        return -errno;
+    return template_create();
+}
+
+static int ptrace_address_space_new(struct platform_address_space **out, struct platform_context **first_thread)
+{
+    pid_t child = -1;
+    long result = inject_syscall(template_pid, SYS_fork, 0, 0, 0, 0, 0, 0, &child);
+    if (result < 0)
+        return (int)result;
+    if (child <= 0)
+        return -ECHILD;
+    int status;
+    int error = wait_for(child, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status)) {
+        log_error("ptrace: new stub %d did not stop (status %#x)", child, status);
+        return -ECHILD;
+    }
+    struct platform_address_space *space = xcalloc(1, sizeof(*space));
+    struct platform_context *context = xcalloc(1, sizeof(*context));
+    space->pid = child;
+    space->thread = context;
+    context->tid = child;
+    context->space = space;
+    context->next = contexts;
+    contexts = context;
+    *out = space;
+    *first_thread = context;
+    return 0;
+}
+
+static void ptrace_address_space_destroy(struct platform_address_space *space)
+{
+    if (!space)
+        return;
+    if (space->pid > 0) {
+        kill(space->pid, SIGKILL);
+        /* The exit is collected by collect_stop (or here, when nobody tracks it any longer). */
+        int status;
+        while (waitpid(space->pid, &status, __WALL) < 0 && errno == EINTR)
+            ;
+    }
+    if (space->thread) {
+        context_forget(space->thread);
+        free(space->thread);
+    }
+    free(space);
+}
+
+static int ptrace_map(struct platform_address_space *space, uint64_t address, uint64_t length, int protection,
+                      uint64_t file_offset)
+{
+    long result = inject_syscall(space->pid, SYS_mmap, address, length, (uint64_t)protection,
+                                 MAP_SHARED | MAP_FIXED, STUB_MEMORY_FD, file_offset, NULL);
+    if (result < 0 && result > -4096)
+        return (int)result;
+    return 0;
+}
+
+static int ptrace_unmap(struct platform_address_space *space, uint64_t address, uint64_t length)
+{
+    long result = inject_syscall(space->pid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
+    return result < 0 ? (int)result : 0;
+}
+
+static int ptrace_protect(struct platform_address_space *space, uint64_t address, uint64_t length, int protection)
+{
+    long result = inject_syscall(space->pid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
+    return result < 0 ? (int)result : 0;
+}
+
+static int ptrace_get_registers(struct platform_context *context, struct platform_registers *registers)
+{
+    if (ptrace(PTRACE_GETREGS, context->tid, 0, &registers->general) < 0)
+        return -errno;
+    if (ptrace(PTRACE_GETFPREGS, context->tid, 0, &registers->floating_point) < 0)
+        return -errno;
+    registers->floating_point_valid = true;
+    return 0;
+}
+
+static int ptrace_set_registers(struct platform_context *context, const struct platform_registers *registers)
+{
+    if (ptrace(PTRACE_SETREGS, context->tid, 0, &registers->general) < 0)
+        return -errno;
+    if (registers->floating_point_valid &&
+        ptrace(PTRACE_SETFPREGS, context->tid, 0, &registers->floating_point) < 0)
+        return -errno;
+    return 0;
+}
+
+static int ptrace_resume(struct platform_context *context)
+{
+    if (ptrace(PTRACE_SYSEMU, context->tid, 0, 0) < 0)
+        return -errno;
+    return 0;
+}
+
+static int ptrace_interrupt(struct platform_context *context)
+{
+    if (syscall(SYS_tgkill, context->space->pid, context->tid, SIGSTOP) < 0)
+        return -errno;
+    return 0;
+}
+
+static void ptrace_context_destroy(struct platform_context *context) { (void)context; }
+static void *ptrace_context_user(struct platform_context *context) { return context->user; }
+static void ptrace_context_set_user(struct platform_context *context, void *user) { context->user = user; }
+static int ptrace_event_fd(void) { return child_signal_fd; }
+
+static int ptrace_collect_stop(struct platform_context **context_out, struct platform_stop *stop)
+{
+    struct signalfd_siginfo drained;
+    while (read(child_signal_fd, &drained, sizeof(drained)) == sizeof(drained))
+        ;
+    for (;;) {
+        int status;
+        pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (tid == 0)
+            return 0;
+        if (tid < 0)
+            return errno == ECHILD ? 0 : -errno;
+        struct platform_context *context = context_by_tid(tid);
+        if (!context)
+            continue;  /* a stub already destroyed, or the template */
+        memset(stop, 0, sizeof(*stop));
+        *context_out = context;
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            stop->kind = PLATFORM_STOP_EXITED;
+            context_forget(context);
+            context->space->pid = -1;
+            return 1;
+        }
+        if (!WIFSTOPPED(status))
+            continue;
+        int signal = WSTOPSIG(status);
+        if (signal == (SIGTRAP | 0x80)) {
+            stop->kind = PLATFORM_STOP_SYSCALL;
+            return 1;
+        }
+        if (status >> 16) {
+            /* A ptrace event we did not ask this stub for: let it go on. */
+            ptrace(PTRACE_SYSEMU, tid, 0, 0);
+            continue;
+        }
+        siginfo_t info;
+        if (ptrace(PTRACE_GETSIGINFO, tid, 0, &info) == 0 && info.si_code > 0 &&
+            (signal == SIGSEGV || signal == SIGBUS || signal == SIGFPE || signal == SIGILL || signal == SIGTRAP)) {
+            stop->kind = PLATFORM_STOP_FAULT;
+            stop->fault = info;
+            return 1;
+        }
+        stop->kind = PLATFORM_STOP_INTERRUPT;
+        return 1;
+    }
+}
+
+const struct platform_ops platform_ptrace_ops = {
+    .name = "ptrace",
+    .initialize = ptrace_initialize,
+    .address_space_new = ptrace_address_space_new,
+    .address_space_destroy = ptrace_address_space_destroy,
+    .map = ptrace_map,
+    .unmap = ptrace_unmap,
+    .protect = ptrace_protect,
+    .get_registers = ptrace_get_registers,
+    .set_registers = ptrace_set_registers,
+    .resume = ptrace_resume,
+    .interrupt = ptrace_interrupt,
+    .context_destroy = ptrace_context_destroy,
+    .context_user = ptrace_context_user,
+    .context_set_user = ptrace_context_set_user,
+    .event_fd = ptrace_event_fd,
+    .collect_stop = ptrace_collect_stop,
+};
+
+const struct platform_ops *platform_by_name(const char *name)
+{
+    if (strcmp(name, "ptrace") == 0)
+        return &platform_ptrace_ops;
+    return NULL;
+}

@@ -1,0 +1,257 @@
+/* runsc/do.c: `usandbox do`: a command in a sandbox over the host's root (or --rootfs) seen read-only
+ * through the Gofer, with an in-memory overlay; the CLI starts Gofer and Sentry and relays signals. */
+#include "runsc/runsc.h"
+
+#include <cap-ng.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "gofer/gofer.h"
+
+extern char **environ;
+
+void runsc_usage(FILE *out)
+{
+    fprintf(out, "usage: usandbox [global flags] COMMAND [flags] [-- ARGS...]\n\n"
+                 "Commands:\n"
+                 "  do [flags] -- CMD [ARGS...]   run CMD in a sandbox over the host's root (read-only, with an\n"
+                 "                                in-memory overlay) or over --rootfs=DIR\n"
+                 "  help                          this text\n\n"
+                 "Flags:\n"
+                 "  --platform=ptrace             how application syscalls reach the Sentry\n"
+                 "  --rootfs=DIR                  root file system of the sandbox (default: the host's /)\n"
+                 "  --cwd=DIR                     working directory inside the sandbox\n"
+                 "  --strace                      log every application syscall with its arguments\n"
+                 "  --debug-log=DIR               write sentry.log, gofer.log, usandbox.log in DIR\n"
+                 "  --debug                       verbose logs\n");
+}
+
+static const char *flag_value(const char *argument, const char *name)
+{
+    size_t length = strlen(name);
+    if (strncmp(argument, name, length) == 0 && argument[length] == '=')
+        return argument + length + 1;
+    return NULL;
+}
+
+int runsc_parse_flag(struct runsc_options *options, const char *argument)
+{
+    const char *value;
+    if ((value = flag_value(argument, "--platform"))) {
+        if (strcmp(value, "ptrace") == 0) {
+            options->platform = PLATFORM_PTRACE;
+        } else if (strcmp(value, "seccomp-trap") == 0 || strcmp(value, "systrap") == 0) {
+            fprintf(stderr, "usandbox: platform '%s' is not implemented yet; use --platform=ptrace\n", value);
+            return -1;
+        } else {
+            fprintf(stderr, "usandbox: unknown platform '%s' (known: ptrace)\n", value);
+            return -1;
+        }
+        options->platform_name = value;
+        return 1;
+    }
+    if ((value = flag_value(argument, "--rootfs")) || (value = flag_value(argument, "--root-fs"))) {
+        options->rootfs = value;
+        return 1;
+    }
+    if ((value = flag_value(argument, "--debug-log"))) {
+        options->debug_log = value;
+        return 1;
+    }
+    if ((value = flag_value(argument, "--cwd"))) {
+        options->cwd = value;
+        return 1;
+    }
+    if (strcmp(argument, "--strace") == 0) {
+        options->strace = true;
+        return 1;
+    }
+    if (strcmp(argument, "--debug") == 0) {
+        options->debug = true;
+        return 1;
+    }
+    return 0;
+}
+
+static void open_component_log(const struct runsc_options *options, const char *component)
+{
+    log_set_component(component);
+    /* Like runsc: stderr belongs to the application; without --debug-log only errors reach it. */
+    log_set_level(options->debug ? LOG_LEVEL_DEBUG : options->debug_log ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR);
+    if (options->debug_log) {
+        int error = log_open_directory(options->debug_log);
+        if (error < 0)
+            fprintf(stderr, "usandbox: cannot write logs in %s: %s\n", options->debug_log, strerror(-error));
+    }
+}
+
+/* The Sentry sees no host file system at all: its root becomes an empty, read-only tmpfs. */
+static int sentry_isolate_mounts(void)
+{
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -errno;
+    const char *new_root = "/tmp";
+    if (mount("usandbox-sentry-root", new_root, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=16k,mode=0700") < 0)
+        return -errno;
+    if (mkdir("/tmp/old-root", 0700) < 0 || chdir(new_root) < 0)
+        return -errno;
+    if (syscall(SYS_pivot_root, ".", "old-root") < 0)
+        return -errno;
+    if (umount2("old-root", MNT_DETACH) < 0 || rmdir("old-root") < 0 || chdir("/") < 0)
+        return -errno;
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+static int sentry_process(const struct runsc_options *options, char *const *argv, int gofer_socket, const char *cwd)
+{
+    open_component_log(options, "sentry");
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* Its own session: a terminal's ^C reaches the CLI, which relays it, never the stubs directly. */
+    setsid();
+    char hostname[65] = "usandbox";
+    gethostname(hostname, sizeof(hostname) - 1);
+    if (unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0) {
+        log_error("cannot create the Sentry's namespaces: %s", strerror(errno));
+        return 125;
+    }
+    sethostname(hostname, strlen(hostname));
+    procfs_capture_host_information_public();
+    int error = sentry_isolate_mounts();
+    if (error < 0) {
+        log_error("cannot isolate the Sentry's mounts: %s", strerror(-error));
+        return 125;
+    }
+    /* No capabilities: ptrace of its own children and its own fds is all the Sentry needs. */
+    capng_clear(CAPNG_SELECT_BOTH);
+    if (capng_apply(CAPNG_SELECT_BOTH) < 0) {
+        log_error("cannot drop the Sentry's capabilities");
+        return 125;
+    }
+    struct sentry_config config = {
+        .platform = options->platform,
+        .gofer_socket = gofer_socket,
+        .overlay = true,
+        .argv = argv,
+        .envp = environ,
+        .cwd = cwd,
+        .uid = getuid(),
+        .gid = getgid(),
+        .hostname = hostname,
+        .strace = options->strace,
+    };
+    int status = sentry_main(&config);
+    if (status < 0) {
+        log_error("the sandbox could not start: %s", strerror(-status));
+        return 125;
+    }
+    return status;
+}
+
+static pid_t sentry_pid = -1;
+
+static void relay_signal(int signal)
+{
+    if (sentry_pid > 0)
+        kill(sentry_pid, signal);
+}
+
+int runsc_do(const struct runsc_options *options, char *const *argv)
+{
+    open_component_log(options, "usandbox");
+    const char *root = options->rootfs ? options->rootfs : "/";
+    struct stat root_status;
+    if (stat(root, &root_status) < 0) {
+        fprintf(stderr, "usandbox: root file system %s: %s\n", root, strerror(errno));
+        return 125;
+    }
+    if (!S_ISDIR(root_status.st_mode)) {
+        fprintf(stderr, "usandbox: root file system %s is not a directory\n", root);
+        return 125;
+    }
+    char resolved_root[PATH_MAX];
+    if (!realpath(root, resolved_root)) {
+        fprintf(stderr, "usandbox: root file system %s: %s\n", root, strerror(errno));
+        return 125;
+    }
+    /* runsc do keeps the caller's working directory when the root is the host's. */
+    char host_cwd[PATH_MAX] = "/";
+    const char *cwd = options->cwd;
+    if (!cwd && !options->rootfs && getcwd(host_cwd, sizeof(host_cwd)))
+        cwd = host_cwd;
+
+    int sockets[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0) {
+        fprintf(stderr, "usandbox: socketpair: %s\n", strerror(errno));
+        return 125;
+    }
+    fflush(NULL);
+    pid_t gofer = fork();
+    if (gofer < 0) {
+        fprintf(stderr, "usandbox: fork: %s\n", strerror(errno));
+        return 125;
+    }
+    if (gofer == 0) {
+        close(sockets[1]);
+        open_component_log(options, "gofer");
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setsid();
+        struct gofer_config config = {.root_path = resolved_root, .read_only = true};
+        _exit(gofer_main(&config, sockets[0]));
+    }
+    close(sockets[0]);
+
+    /* The Sentry is pid 1 of a new pid namespace; the stubs it forks live there too. */
+    if (unshare(CLONE_NEWPID) < 0) {
+        fprintf(stderr, "usandbox: cannot create a pid namespace: %s\n", strerror(errno));
+        kill(gofer, SIGKILL);
+        return 125;
+    }
+    sentry_pid = fork();
+    if (sentry_pid < 0) {
+        fprintf(stderr, "usandbox: fork: %s\n", strerror(errno));
+        kill(gofer, SIGKILL);
+        return 125;
+    }
+    if (sentry_pid == 0)
+        _exit(sentry_process(options, argv, sockets[1], cwd));
+    close(sockets[1]);
+
+    struct sigaction relay = {.sa_handler = relay_signal};
+    sigemptyset(&relay.sa_mask);
+    const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < ARRAY_SIZE(relayed); i++)
+        sigaction(relayed[i], &relay, NULL);
+
+    int status = 0;
+    while (waitpid(sentry_pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "usandbox: waiting for the Sentry: %s\n", strerror(errno));
+            status = 125 << 8;
+            break;
+        }
+    }
+    int gofer_status;
+    kill(gofer, SIGTERM);
+    while (waitpid(gofer, &gofer_status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status)) {
+        fprintf(stderr, "usandbox: the Sentry was killed by signal %d\n", WTERMSIG(status));
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}

@@ -1,0 +1,257 @@
+/* sentry/internal.h: the Sentry's own data structures (tasks, thread groups, address spaces, signals),
+ * shared by the files of sentry/ and by the syscall families that are thin layers over them. */
+#ifndef USANDBOX_SENTRY_INTERNAL_H
+#define USANDBOX_SENTRY_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "common/common.h"
+#include "platform/platform.h"
+#include "sentry/sentry.h"
+#include "vfs/vfs.h"
+
+/* ---- memory file (memory.c) ---- */
+int memory_initialize(void); /* the memfd, or -errno */
+int memory_file_descriptor(void);
+void *memory_at(uint64_t offset);
+int64_t memory_allocate(uint64_t length); /* offset, or -ENOMEM */
+void memory_free(uint64_t offset, uint64_t length);
+void memory_release_pages(uint64_t offset, uint64_t length); /* drop contents, keep the range allocated */
+void memory_copy(uint64_t destination, uint64_t source, uint64_t length);
+
+/* A range of the memory file shared by every VMA (of one or more address spaces) that maps it. */
+struct memory_region {
+    uint64_t offset, length;
+    int references;
+};
+
+/* ---- address spaces (mm.c) ---- */
+struct vma {
+    uint64_t start, end;
+    int protection;                 /* PROT_* as the application asked */
+    int flags;                      /* MAP_SHARED or MAP_PRIVATE, MAP_ANONYMOUS, MAP_GROWSDOWN */
+    struct memory_region *region;   /* where the pages live */
+    uint64_t region_offset;         /* of start, within region */
+    struct vfs_file *file;          /* backing file for /proc/PID/maps, or NULL */
+    uint64_t file_offset;
+    char name[32];                  /* "[heap]", "[stack]" or "" */
+};
+
+struct mm {
+    int references;
+    struct vma *vmas;  /* sorted by start, non-overlapping */
+    size_t vma_count, vma_capacity;
+    uint64_t brk_start, brk_end, brk_limit;
+    uint64_t mmap_top;  /* top-down placement starts below this */
+    uint64_t stack_start;
+    uint64_t arg_start, arg_end, env_start, env_end;
+    struct vfs_file *executable;
+    struct platform_address_space *space;  /* the stub process */
+    struct platform_context *stub_thread;  /* its host thread, for mapping changes */
+};
+
+struct mm *mm_new(void);  /* with a fresh stub */
+struct mm *mm_fork(struct mm *parent);
+void mm_get(struct mm *mm);
+void mm_put(struct mm *mm);
+/* Replace every application mapping (execve): the stub keeps only its trampoline. */
+int mm_clear(struct mm *mm);
+long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, struct vfs_file *file,
+            uint64_t file_offset);
+long mm_unmap(struct mm *mm, uint64_t address, uint64_t length);
+long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection);
+long mm_brk(struct mm *mm, uint64_t address);
+long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t new_length, int flags,
+              uint64_t new_address);
+int mm_copy_in(struct mm *mm, void *destination, uint64_t address, size_t length);
+int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force);
+void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_buffer *out);
+const struct vma *mm_find_vma(struct mm *mm, uint64_t address);
+
+/* ---- signals (signal.c) ---- */
+struct kernel_sigaction {
+    uint64_t handler;   /* SIG_DFL=0, SIG_IGN=1, or an address */
+    uint64_t flags;
+    uint64_t restorer;
+    uint64_t mask;
+};
+struct pending_signal {
+    struct list_node node;
+    siginfo_t info;
+};
+struct signal_queue {
+    uint64_t pending;           /* bit (sig-1) */
+    struct list_node queue;     /* struct pending_signal, in order */
+};
+struct signal_handlers {
+    int references;
+    struct kernel_sigaction actions[64];
+};
+
+/* ---- tasks (task.c) ---- */
+struct credentials {
+    uint32_t uid, euid, suid, fsuid;
+    uint32_t gid, egid, sgid, fsgid;
+    uint32_t groups[64];
+    size_t group_count;
+};
+struct fs_state {
+    int references;
+    struct vfs_path root, cwd;
+    uint32_t umask;
+};
+
+enum task_state {
+    TASK_STATE_STOPPED,   /* the host thread is stopped and the Sentry owns its registers */
+    TASK_STATE_RUNNABLE,  /* will be resumed by the loop */
+    TASK_STATE_RUNNING,   /* application code is running on the host */
+    TASK_STATE_BLOCKED,   /* waiting inside a syscall */
+    TASK_STATE_DEAD,
+};
+
+#define TASK_MAXIMUM_WAITERS 4
+struct task {
+    int32_t tid;
+    struct thread_group *group;
+    struct list_node group_node;    /* in group->threads */
+    struct list_node run_node;      /* in the run queue while RUNNABLE */
+    struct list_node all_node;      /* in the pid table list */
+    enum task_state state;
+    struct platform_context *context;
+    struct platform_registers registers;
+    bool registers_dirty;
+
+    /* The syscall in progress, re-run from scratch after a wait. */
+    bool in_syscall;
+    struct syscall_args syscall;
+    bool syscall_restarted;
+    uint64_t restart_state[4];
+    struct waiter waiters[TASK_MAXIMUM_WAITERS];
+    int waiter_count;
+    struct vfs_file *waited_files[TASK_MAXIMUM_WAITERS];
+    uint64_t wait_deadline;         /* CLOCK_MONOTONIC ns, 0 = none */
+    bool woken;
+    long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
+    uint64_t robust_list, robust_list_length;
+    int parent_death_signal;
+    bool no_new_privileges;
+    bool blocking;                  /* the handler queued waits and returned SENTRY_ERESTARTSYS */
+    struct wait_queue *waited_queues[TASK_MAXIMUM_WAITERS];
+
+    uint64_t signal_mask;           /* bit (sig-1) */
+    uint64_t saved_signal_mask;     /* sigsuspend restores it */
+    bool restore_saved_mask;
+    struct signal_queue signals;    /* private to this thread */
+    stack_t alternate_stack;
+    uint64_t clear_child_tid;
+
+    struct vfs_fd_table *fds;
+    struct fs_state *fs;
+    struct credentials credentials;
+    struct vfs_credentials vfs_credentials; /* their vfs view, refreshed by task_vfs_context */
+    char name[16];                  /* comm */
+    uint64_t start_time_ns;
+};
+
+struct thread_group {
+    int32_t tgid;
+    struct list_node threads;
+    int live_threads;
+    struct thread_group *parent;
+    struct list_node children;
+    struct list_node sibling_node;
+    struct mm *mm;
+    struct signal_handlers *handlers;
+    struct signal_queue signals;    /* shared by the group */
+    int32_t process_group, session;
+    struct rlimit limits[RLIM_NLIMITS];
+    int exit_signal;                /* sent to the parent at exit (SIGCHLD) */
+    bool exiting;                   /* exit_group or fatal signal under way */
+    bool zombie;                    /* all threads gone, waiting for wait4 */
+    int wait_status;                /* as wait4 reports it */
+    struct wait_queue child_exit;   /* waiters in wait4 of this group */
+    struct task *vfork_parent;      /* blocked until this group execs or exits */
+    struct wait_queue vfork_done;
+    uint64_t start_time_ns;
+    uint64_t user_time_ns, children_user_time_ns;
+};
+
+/* The task table and the process tree. */
+struct task *task_by_tid(int32_t tid);
+struct list_node *task_all_list(void); /* struct task, by all_node */
+void loop_set_forwarded_signal_fd(int fd);
+void loop_initialize(void); /* hooks the loop into the vfs (host-fd readiness) */
+void loop_defer_release(struct thread_group *group); /* free it once no handler is running */
+struct thread_group *thread_group_by_tgid(int32_t tgid);
+struct task *task_new(struct thread_group *group, struct platform_context *context);
+struct thread_group *thread_group_new(struct thread_group *parent, struct mm *mm);
+void thread_group_release(struct thread_group *group); /* reaped */
+size_t task_list_groups(int32_t *pids, size_t max);
+struct task *thread_group_leader(struct thread_group *group);
+int32_t pid_allocate(void);
+void credentials_to_vfs(const struct credentials *credentials, struct vfs_credentials *out);
+struct fs_state *fs_state_clone(struct fs_state *fs);
+void fs_state_put(struct fs_state *fs);
+
+/* The scheduler (loop.c). */
+void loop_make_runnable(struct task *task);
+void task_wake(struct task *task);          /* from a waiter or timer */
+void task_cancel_waits(struct task *task);
+long task_wait_queue(struct task *task, struct wait_queue *queue, uint32_t events);
+void task_interrupt(struct task *task);     /* a signal arrived: wake it if blocked, stop it if running */
+void task_finish_syscall(struct task *task, long result);
+int loop_run(struct task *first);           /* until the first process's group is reaped or all is gone */
+extern bool sentry_strace;
+
+/* Exit (process.c in sentry/exit.c). */
+void task_exit(struct task *task, int code);              /* exit(2): this thread */
+void thread_group_exit(struct thread_group *group, int status); /* exit_group or fatal signal */
+void task_finish_vfork(struct thread_group *group);
+
+/* Signals (signal.c). */
+int signal_send_to_group(struct thread_group *group, const siginfo_t *info);
+int signal_send_to_task(struct task *task, const siginfo_t *info);
+/* Before resuming: deliver one pending unblocked signal (frame on the stack, or default action). */
+void signal_deliver_pending(struct task *task);
+bool signal_pending_for(struct task *task); /* an unblocked signal is pending */
+long signal_return(struct task *task);       /* rt_sigreturn */
+bool signal_is_ignored(struct thread_group *group, int signal);
+struct signal_handlers *signal_handlers_new(void);
+struct signal_handlers *signal_handlers_clone(struct signal_handlers *handlers);
+void signal_handlers_put(struct signal_handlers *handlers);
+void signal_handlers_reset_on_exec(struct signal_handlers *handlers);
+void signal_queue_init(struct signal_queue *queue);
+void signal_queue_clear(struct signal_queue *queue);
+void signal_fault(struct task *task, const siginfo_t *fault);  /* a synchronous fault from the stub */
+
+/* ELF (elf.c). */
+struct exec_image {
+    uint64_t entry, stack_pointer;
+};
+int elf_load(struct task *task, struct vfs_file *file, const char *path, char *const *argv, size_t argc,
+             char *const *envp, size_t envc, struct mm *mm, struct exec_image *image);
+
+/* Registers access for handlers that change control flow (execve, sigreturn, clone). */
+struct platform_registers *task_registers(struct task *task);
+void task_registers_changed(struct task *task);
+struct task *task_current(void);
+extern const struct platform_ops *sentry_platform;
+
+/* Helpers for copying string arrays (argv/envp) in from the task. */
+int task_copy_string_array_in(struct task *task, uint64_t address, char ***out, size_t *count, size_t *bytes);
+void string_array_free(char **array);
+
+/* Kernel services the syscall families use. */
+long process_execve(struct task *task, const char *path, char **argv, char **envp);
+long process_clone(struct task *task, uint64_t flags, uint64_t stack, uint64_t parent_tid_address,
+                   uint64_t child_tid_address, uint64_t tls);
+long process_wait(struct task *task, int32_t pid, uint64_t status_address, int options, uint64_t rusage_address,
+                  siginfo_t *waitid_info, bool is_waitid);
+extern const struct vfs_procfs_provider sentry_procfs_provider;
+void procfs_capture_host_information(void); /* before confinement: what /proc/cpuinfo shows */
+extern const char *sentry_hostname;
+
+#endif

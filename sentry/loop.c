@@ -1,0 +1,417 @@
+/* sentry/loop.c: the scheduler: one event loop runs every task: it collects stub stops from the platform,
+ * dispatches syscalls, parks tasks that must wait, wakes them on events, timers and signals, and resumes them. */
+#include "sentry/internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "syscalls/syscalls.h"
+
+bool sentry_strace;
+static struct list_node run_queue = {&run_queue, &run_queue};
+static struct task *running_task;
+static int forwarded_signal_fd = -1;
+
+struct task *task_current(void) { return running_task; }
+
+void loop_make_runnable(struct task *task)
+{
+    if (task->state == TASK_STATE_DEAD || task->state == TASK_STATE_RUNNABLE)
+        return;
+    task->state = TASK_STATE_RUNNABLE;
+    list_insert_tail(&run_queue, &task->run_node);
+}
+
+void task_cancel_waits(struct task *task)
+{
+    for (int i = 0; i < task->waiter_count; i++) {
+        waiter_remove(&task->waiters[i]);
+        if (task->waited_files[i])
+            vfs_file_put(task->waited_files[i]);
+        task->waited_files[i] = NULL;
+        task->waited_queues[i] = NULL;
+    }
+    task->waiter_count = 0;
+    task->wait_deadline = 0;
+}
+
+void task_wake(struct task *task)
+{
+    task->woken = true;
+    if (task->state == TASK_STATE_BLOCKED) {
+        task_cancel_waits(task);
+        loop_make_runnable(task);
+    }
+}
+
+static void waiter_wakes_task(struct waiter *waiter, uint32_t events)
+{
+    (void)events;
+    task_wake(waiter->owner);
+}
+
+static struct waiter *task_next_waiter(struct task *task)
+{
+    if (task->waiter_count >= TASK_MAXIMUM_WAITERS)
+        return NULL;
+    struct waiter *waiter = &task->waiters[task->waiter_count];
+    memset(waiter, 0, sizeof(*waiter));
+    list_init(&waiter->node);
+    waiter->wake = waiter_wakes_task;
+    waiter->owner = task;
+    return waiter;
+}
+
+long task_wait_file(struct task *task, struct vfs_file *file, uint32_t events)
+{
+    struct waiter *waiter = task_next_waiter(task);
+    if (!waiter)
+        return -EINVAL;
+    waiter->events = events | POLLHUP | POLLERR;
+    uint32_t ready = vfs_poll(file, waiter);
+    vfs_file_get(file);
+    task->waited_files[task->waiter_count++] = file;
+    task->blocking = true;
+    if (ready & waiter->events)
+        task->woken = true;  /* ready meanwhile: run again at once */
+    return -SENTRY_ERESTARTSYS;
+}
+
+long task_wait_queue(struct task *task, struct wait_queue *queue, uint32_t events)
+{
+    struct waiter *waiter = task_next_waiter(task);
+    if (!waiter)
+        return -EINVAL;
+    waiter->events = events;
+    wait_queue_add(queue, waiter);
+    task->waited_queues[task->waiter_count++] = queue;
+    task->blocking = true;
+    return -SENTRY_ERESTARTSYS;
+}
+
+long task_wait_deadline(struct task *task, uint64_t deadline_ns)
+{
+    task->wait_deadline = deadline_ns;
+    task->blocking = true;
+    return -SENTRY_ERESTARTSYS;
+}
+
+uint64_t *task_syscall_restart_state(struct task *task) { return task->restart_state; }
+bool task_syscall_is_restarted(const struct task *task) { return task->syscall_restarted; }
+
+void task_interrupt(struct task *task)
+{
+    if (task->state == TASK_STATE_BLOCKED) {
+        task_cancel_waits(task);
+        loop_make_runnable(task);
+    } else if (task->state == TASK_STATE_RUNNING) {
+        sentry_platform->interrupt(task->context);
+    }
+}
+
+static void strace_line(struct task *task, long result, bool entering)
+{
+    struct text_buffer line = {0};
+    text_buffer_append(&line, "[%4d] ", task->tid);
+    if (entering)
+        syscall_trace_enter(task, &task->syscall, &line);
+    else
+        syscall_trace_exit(task, &task->syscall, result, &line);
+    log_message(LOG_LEVEL_ERROR, "%s", line.data);
+    text_buffer_free(&line);
+}
+
+void task_finish_syscall(struct task *task, long result)
+{
+    task->in_syscall = false;
+    task->syscall_restarted = false;
+    if (result != -SENTRY_EJUSTRETURN) {
+        task->registers.general.rax = (uint64_t)result;
+        task->registers_dirty = true;
+    }
+    if (sentry_strace && result != -SENTRY_EJUSTRETURN)
+        strace_line(task, result, false);
+    loop_make_runnable(task);
+}
+
+static void execute_syscall(struct task *task)
+{
+    long interrupted = task->interrupted_result ? task->interrupted_result : -SENTRY_ERESTARTSYS;
+    if (task->syscall_restarted && signal_pending_for(task)) {
+        /* Interrupted while waiting: the signal's delivery decides between -EINTR and a restart. */
+        task_finish_syscall(task, interrupted);
+        return;
+    }
+    running_task = task;
+    task->woken = false;
+    task->blocking = false;
+    long result = syscall_dispatch(task, &task->syscall);
+    running_task = NULL;
+    if (task->state == TASK_STATE_DEAD || task->group->exiting)
+        return;
+    if (result == -SENTRY_ERESTARTSYS && task->blocking) {
+        task->blocking = false;
+        if (signal_pending_for(task)) {
+            task_cancel_waits(task);
+            task_finish_syscall(task, task->interrupted_result ? task->interrupted_result : -SENTRY_ERESTARTSYS);
+        } else if (task->woken) {
+            task_cancel_waits(task);
+            task->syscall_restarted = true;
+            loop_make_runnable(task);
+        } else {
+            task->syscall_restarted = true;
+            task->state = TASK_STATE_BLOCKED;
+        }
+        return;
+    }
+    task_finish_syscall(task, result);
+}
+
+static void handle_syscall_stop(struct task *task)
+{
+    struct user_regs_struct *registers = &task->registers.general;
+    task->syscall.number = registers->orig_rax;
+    task->syscall.arg[0] = registers->rdi;
+    task->syscall.arg[1] = registers->rsi;
+    task->syscall.arg[2] = registers->rdx;
+    task->syscall.arg[3] = registers->r10;
+    task->syscall.arg[4] = registers->r8;
+    task->syscall.arg[5] = registers->r9;
+    task->in_syscall = true;
+    task->syscall_restarted = false;
+    task->interrupted_result = 0;
+    memset(task->restart_state, 0, sizeof(task->restart_state));
+    if (sentry_strace)
+        strace_line(task, 0, true);
+    execute_syscall(task);
+}
+
+static void handle_stop(struct task *task, const struct platform_stop *stop)
+{
+    if (stop->kind == PLATFORM_STOP_EXITED) {
+        /* Killed from outside the Sentry: the whole process goes, as with SIGKILL. */
+        if (task->state != TASK_STATE_DEAD)
+            thread_group_exit(task->group, SIGKILL);
+        return;
+    }
+    task->state = TASK_STATE_STOPPED;
+    int error = sentry_platform->get_registers(task->context, &task->registers);
+    if (error < 0) {
+        log_error("cannot read registers of task %d: %s", task->tid, strerror(-error));
+        thread_group_exit(task->group, SIGKILL);
+        return;
+    }
+    task->registers_dirty = false;
+    switch (stop->kind) {
+    case PLATFORM_STOP_SYSCALL:
+        handle_syscall_stop(task);
+        break;
+    case PLATFORM_STOP_FAULT:
+        signal_fault(task, &stop->fault);
+        loop_make_runnable(task);
+        break;
+    default:
+        loop_make_runnable(task);
+        break;
+    }
+}
+
+/* Return to application code: deliver a signal first if one is due. */
+static void resume_task(struct task *task)
+{
+    if (task->in_syscall) {
+        execute_syscall(task);
+        return;
+    }
+    signal_deliver_pending(task);
+    if (task->state == TASK_STATE_DEAD || task->group->exiting)
+        return;
+    if (task->registers_dirty) {
+        int error = sentry_platform->set_registers(task->context, &task->registers);
+        if (error < 0) {
+            log_error("cannot set registers of task %d: %s", task->tid, strerror(-error));
+            thread_group_exit(task->group, SIGKILL);
+            return;
+        }
+        task->registers_dirty = false;
+    }
+    task->state = TASK_STATE_RUNNING;
+    int error = sentry_platform->resume(task->context);
+    if (error < 0) {
+        log_error("cannot resume task %d: %s", task->tid, strerror(-error));
+        thread_group_exit(task->group, SIGKILL);
+    }
+}
+
+static uint64_t earliest_deadline(void);
+static void expire_deadlines(uint64_t now);
+
+void loop_set_forwarded_signal_fd(int fd) { forwarded_signal_fd = fd; }
+
+/* Host fds (the sandbox's stdio) that a waiting task needs: polled with the platform's fd, one-shot. */
+#define HOST_WATCH_MAXIMUM 64
+struct host_watch {
+    int fd;
+    uint32_t events;
+    struct wait_queue *queue;
+};
+static struct host_watch host_watches[HOST_WATCH_MAXIMUM];
+static size_t host_watch_count;
+
+static void watch_host_fd(int fd, uint32_t events, struct wait_queue *queue)
+{
+    if (events == 0) {
+        /* The file is going away with its queue: forget every watch of it. */
+        size_t kept = 0;
+        for (size_t i = 0; i < host_watch_count; i++)
+            if (!(host_watches[i].fd == fd && host_watches[i].queue == queue))
+                host_watches[kept++] = host_watches[i];
+        host_watch_count = kept;
+        return;
+    }
+    for (size_t i = 0; i < host_watch_count; i++) {
+        if (host_watches[i].fd == fd && host_watches[i].queue == queue) {
+            host_watches[i].events |= events;
+            return;
+        }
+    }
+    if (host_watch_count == HOST_WATCH_MAXIMUM) {
+        log_warning("too many host fds watched at once; fd %d is polled late", fd);
+        return;
+    }
+    host_watches[host_watch_count++] = (struct host_watch){fd, events, queue};
+}
+
+void loop_initialize(void) { vfs_set_host_fd_watcher(watch_host_fd); }
+
+/* Reaped groups are freed between steps, never under a handler that may still hold one of their tasks. */
+static struct thread_group **released_groups;
+static size_t released_count, released_capacity;
+
+void loop_defer_release(struct thread_group *group)
+{
+    if (released_count == released_capacity) {
+        released_capacity = released_capacity ? released_capacity * 2 : 16;
+        struct thread_group **grown = xcalloc(released_capacity, sizeof(*grown));
+        memcpy(grown, released_groups, released_count * sizeof(*grown));
+        free(released_groups);
+        released_groups = grown;
+    }
+    released_groups[released_count++] = group;
+}
+
+static void release_deferred_groups(void)
+{
+    for (size_t i = 0; i < released_count; i++)
+        thread_group_release(released_groups[i]);
+    released_count = 0;
+}
+
+static void forward_host_signals(void)
+{
+    struct signalfd_siginfo info;
+    while (read(forwarded_signal_fd, &info, sizeof(info)) == sizeof(info)) {
+        struct thread_group *init = thread_group_by_tgid(1);
+        if (!init || init->zombie)
+            continue;
+        siginfo_t forwarded = {.si_signo = (int)info.ssi_signo, .si_code = SI_USER};
+        signal_send_to_group(init, &forwarded);
+    }
+}
+
+int loop_run(struct task *first)
+{
+    struct thread_group *init = first->group;
+    loop_make_runnable(first);
+    for (;;) {
+        while (!list_empty(&run_queue)) {
+            struct task *task = CONTAINER_OF(run_queue.next, struct task, run_node);
+            list_remove(&task->run_node);
+            if (task->state != TASK_STATE_RUNNABLE)
+                continue;
+            task->state = TASK_STATE_STOPPED;  /* off the queue: its step may queue it again */
+            resume_task(task);
+            release_deferred_groups();
+        }
+        if (init->zombie)
+            return init->wait_status;
+        uint64_t deadline = earliest_deadline();
+        int timeout = -1;
+        if (deadline) {
+            uint64_t now = monotonic_nanoseconds();
+            timeout = deadline <= now ? 0 : (int)MIN((deadline - now + 999999) / 1000000, 60000ULL);
+        }
+        struct pollfd fds[2 + HOST_WATCH_MAXIMUM] = {{.fd = sentry_platform->event_fd(), .events = POLLIN},
+                                                     {.fd = forwarded_signal_fd, .events = POLLIN}};
+        size_t watched = host_watch_count;
+        for (size_t i = 0; i < watched; i++)
+            fds[2 + i] = (struct pollfd){.fd = host_watches[i].fd, .events = (short)host_watches[i].events};
+        int ready = poll(fds, 2 + watched, timeout);
+        if (ready < 0 && errno != EINTR) {
+            log_error("event loop: poll failed: %s", strerror(errno));
+            return -errno;
+        }
+        if (forwarded_signal_fd >= 0 && (fds[1].revents & POLLIN))
+            forward_host_signals();
+        if (ready > 0 && watched) {
+            /* Fire and forget: a task that still has to wait registers again. */
+            struct host_watch fired[HOST_WATCH_MAXIMUM];
+            size_t fired_count = 0, kept = 0;
+            for (size_t i = 0; i < watched; i++) {
+                if (fds[2 + i].revents)
+                    fired[fired_count++] = (struct host_watch){host_watches[i].fd, (uint32_t)fds[2 + i].revents,
+                                                               host_watches[i].queue};
+                else
+                    host_watches[kept++] = host_watches[i];
+            }
+            for (size_t i = watched; i < host_watch_count; i++)
+                host_watches[kept++] = host_watches[i];
+            host_watch_count = kept;
+            for (size_t i = 0; i < fired_count; i++)
+                wait_queue_notify(fired[i].queue, fired[i].events);
+        }
+        for (;;) {
+            struct platform_context *context;
+            struct platform_stop stop;
+            int got = sentry_platform->collect_stop(&context, &stop);
+            if (got <= 0) {
+                if (got < 0)
+                    log_error("event loop: collecting stops failed: %s", strerror(-got));
+                break;
+            }
+            struct task *task = sentry_platform->context_user(context);
+            if (task && task->state != TASK_STATE_DEAD)
+                handle_stop(task, &stop);
+        }
+        expire_deadlines(monotonic_nanoseconds());
+    }
+}
+
+/* Deadlines: few tasks sleep at once in a sandbox, so a scan of the blocked ones is cheap enough. */
+static struct list_node *task_list(void);
+static uint64_t earliest_deadline(void)
+{
+    uint64_t earliest = 0;
+    LIST_FOR_EACH(node, task_list()) {
+        struct task *task = CONTAINER_OF(node, struct task, all_node);
+        if (task->state == TASK_STATE_BLOCKED && task->wait_deadline &&
+            (earliest == 0 || task->wait_deadline < earliest))
+            earliest = task->wait_deadline;
+    }
+    return earliest;
+}
+
+static void expire_deadlines(uint64_t now)
+{
+    LIST_FOR_EACH(node, task_list()) {
+        struct task *task = CONTAINER_OF(node, struct task, all_node);
+        if (task->state == TASK_STATE_BLOCKED && task->wait_deadline && task->wait_deadline <= now)
+            task_wake(task);
+    }
+}
+
+static struct list_node *task_list(void) { return task_all_list(); }

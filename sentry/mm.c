@@ -1,0 +1,501 @@
+/* sentry/mm.c: address spaces: the authoritative list of an application's mappings (VMAs) over the memory
+ * file, the mm syscalls' semantics, copies in and out of application memory, and keeping the stub in step. */
+#include "sentry/internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define STACK_TOP (APPLICATION_ADDRESS_LIMIT - 0x100000ULL)
+#define MMAP_TOP (STACK_TOP - 0x10000000ULL)   /* below the stack's 256 MiB reserve */
+#define MINIMUM_MAP_ADDRESS 0x10000ULL         /* vm.mmap_min_addr */
+
+const struct platform_ops *sentry_platform;
+
+static struct memory_region *region_new(uint64_t length)
+{
+    int64_t offset = memory_allocate(length);
+    if (offset < 0)
+        return NULL;
+    struct memory_region *region = xcalloc(1, sizeof(*region));
+    region->offset = (uint64_t)offset;
+    region->length = PAGE_ROUND_UP(length);
+    region->references = 1;
+    return region;
+}
+
+static void region_put(struct memory_region *region)
+{
+    if (--region->references == 0) {
+        memory_free(region->offset, region->length);
+        free(region);
+    }
+}
+
+static uint64_t vma_memory_offset(const struct vma *vma, uint64_t address)
+{
+    return vma->region->offset + vma->region_offset + (address - vma->start);
+}
+
+struct mm *mm_new(void)
+{
+    struct mm *mm = xcalloc(1, sizeof(*mm));
+    mm->references = 1;
+    mm->mmap_top = MMAP_TOP;
+    int error = sentry_platform->address_space_new(&mm->space, &mm->stub_thread);
+    if (error < 0) {
+        log_error("cannot create a stub process: %s", strerror(-error));
+        free(mm);
+        return NULL;
+    }
+    return mm;
+}
+
+void mm_get(struct mm *mm) { mm->references++; }
+
+static void vma_release(struct vma *vma)
+{
+    region_put(vma->region);
+    if (vma->file)
+        vfs_file_put(vma->file);
+}
+
+void mm_put(struct mm *mm)
+{
+    if (!mm || --mm->references > 0)
+        return;
+    for (size_t i = 0; i < mm->vma_count; i++)
+        vma_release(&mm->vmas[i]);
+    free(mm->vmas);
+    if (mm->executable)
+        vfs_file_put(mm->executable);
+    sentry_platform->address_space_destroy(mm->space);
+    free(mm);
+}
+
+static void vma_insert(struct mm *mm, size_t index, const struct vma *vma)
+{
+    if (mm->vma_count == mm->vma_capacity) {
+        mm->vma_capacity = mm->vma_capacity ? mm->vma_capacity * 2 : 16;
+        struct vma *grown = realloc(mm->vmas, mm->vma_capacity * sizeof(*grown));
+        if (!grown)
+            abort();
+        mm->vmas = grown;
+    }
+    memmove(&mm->vmas[index + 1], &mm->vmas[index], (mm->vma_count - index) * sizeof(*mm->vmas));
+    mm->vmas[index] = *vma;
+    mm->vma_count++;
+}
+
+static void vma_erase(struct mm *mm, size_t index)
+{
+    memmove(&mm->vmas[index], &mm->vmas[index + 1], (mm->vma_count - index - 1) * sizeof(*mm->vmas));
+    mm->vma_count--;
+}
+
+/* Index of the first VMA whose end is above address. */
+static size_t vma_lower_bound(const struct mm *mm, uint64_t address)
+{
+    size_t low = 0, high = mm->vma_count;
+    while (low < high) {
+        size_t middle = (low + high) / 2;
+        if (mm->vmas[middle].end <= address)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+const struct vma *mm_find_vma(struct mm *mm, uint64_t address)
+{
+    size_t index = vma_lower_bound(mm, address);
+    if (index < mm->vma_count && mm->vmas[index].start <= address)
+        return &mm->vmas[index];
+    return NULL;
+}
+
+/* Split the VMA at index so that a VMA boundary falls at address (which must be inside it). */
+static void vma_split(struct mm *mm, size_t index, uint64_t address)
+{
+    struct vma upper = mm->vmas[index];
+    upper.region_offset += address - upper.start;
+    if (upper.file) {
+        upper.file_offset += address - upper.start;
+        vfs_file_get(upper.file);
+    }
+    upper.start = address;
+    upper.region->references++;
+    mm->vmas[index].end = address;
+    vma_insert(mm, index + 1, &upper);
+}
+
+static bool range_is_free(const struct mm *mm, uint64_t start, uint64_t end)
+{
+    size_t index = vma_lower_bound(mm, start);
+    return index == mm->vma_count || mm->vmas[index].start >= end;
+}
+
+/* Top-down first fit below mmap_top, as Linux's default layout. */
+static uint64_t find_free_range(const struct mm *mm, uint64_t length)
+{
+    uint64_t ceiling = mm->mmap_top;
+    for (size_t i = mm->vma_count; i-- > 0;) {
+        const struct vma *vma = &mm->vmas[i];
+        if (vma->start >= ceiling)
+            continue;
+        if (vma->end <= ceiling && ceiling - vma->end >= length)
+            return ceiling - length;
+        ceiling = MIN(ceiling, vma->start);
+    }
+    if (ceiling >= MINIMUM_MAP_ADDRESS + length)
+        return ceiling - length;
+    return 0;
+}
+
+/* Remove [start, end) from the map; the caller updates the stub. */
+static void unmap_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+    size_t index = vma_lower_bound(mm, start);
+    if (index < mm->vma_count && mm->vmas[index].start < start && mm->vmas[index].end > start)
+        vma_split(mm, index++, start);
+    while (index < mm->vma_count && mm->vmas[index].start < end) {
+        if (mm->vmas[index].end > end)
+            vma_split(mm, index, end);
+        struct vma *vma = &mm->vmas[index];
+        /* Private pages nobody else maps can go back to the host at once. */
+        if (!(vma->flags & MAP_SHARED) && vma->region->references > 1)
+            memory_release_pages(vma_memory_offset(vma, vma->start), vma->end - vma->start);
+        vma_release(vma);
+        vma_erase(mm, index);
+    }
+}
+
+static int stub_map(struct mm *mm, const struct vma *vma)
+{
+    return sentry_platform->map(mm->space, vma->start, vma->end - vma->start, vma->protection,
+                                vma_memory_offset(vma, vma->start));
+}
+
+long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, struct vfs_file *file,
+            uint64_t file_offset)
+{
+    if (length == 0)
+        return -EINVAL;
+    if (protection & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+        return -EINVAL;
+    protection &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    uint64_t rounded = PAGE_ROUND_UP(length);
+    if (rounded < length || rounded > APPLICATION_ADDRESS_LIMIT)
+        return -ENOMEM;
+    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+    if (fixed) {
+        if (address & (PAGE_SIZE - 1))
+            return -EINVAL;
+        if (address + rounded > APPLICATION_ADDRESS_LIMIT || address + rounded < address)
+            return -ENOMEM;
+        if (address < MINIMUM_MAP_ADDRESS)
+            return -EPERM;
+        if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_is_free(mm, address, address + rounded))
+            return -EEXIST;
+    } else {
+        address = PAGE_ROUND_DOWN(address);
+        if (address < MINIMUM_MAP_ADDRESS || address + rounded > mm->mmap_top ||
+            !range_is_free(mm, address, address + rounded))
+            address = find_free_range(mm, rounded);
+        if (address == 0)
+            return -ENOMEM;
+    }
+    struct memory_region *region = region_new(rounded);
+    if (!region)
+        return -ENOMEM;
+    if (file) {
+        /* Private file pages are copied into the memory file; what lies past EOF stays zero. */
+        uint8_t *destination = memory_at(region->offset);
+        uint64_t done = 0;
+        while (done < length) {
+            ssize_t got = vfs_pread(file, destination + done, length - done, (off_t)(file_offset + done));
+            if (got < 0) {
+                region_put(region);
+                return got == -EISDIR ? -ENODEV : got;
+            }
+            if (got == 0)
+                break;
+            done += (uint64_t)got;
+        }
+    }
+    if (fixed)
+        unmap_range(mm, address, address + rounded);
+    struct vma vma = {
+        .start = address,
+        .end = address + rounded,
+        .protection = protection,
+        .flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN),
+        .region = region,
+        .file = file,
+        .file_offset = file_offset,
+    };
+    if (file)
+        vfs_file_get(file);
+    vma_insert(mm, vma_lower_bound(mm, address), &vma);
+    int error = stub_map(mm, &vma);
+    if (error < 0) {
+        log_error("mm: stub mapping %#lx+%#lx failed: %s", (unsigned long)address, (unsigned long)rounded,
+                  strerror(-error));
+        unmap_range(mm, address, address + rounded);
+        return -ENOMEM;
+    }
+    return (long)address;
+}
+
+long mm_unmap(struct mm *mm, uint64_t address, uint64_t length)
+{
+    if ((address & (PAGE_SIZE - 1)) || length == 0)
+        return -EINVAL;
+    uint64_t end = PAGE_ROUND_UP(address + length);
+    if (end < address || end > APPLICATION_ADDRESS_LIMIT)
+        return -EINVAL;
+    if (range_is_free(mm, address, end))
+        return 0;
+    unmap_range(mm, address, end);
+    int error = sentry_platform->unmap(mm->space, address, end - address);
+    return error < 0 ? -ENOMEM : 0;
+}
+
+long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection)
+{
+    if (address & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (protection & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+        return -EINVAL;
+    protection &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    uint64_t end = PAGE_ROUND_UP(address + length);
+    if (end < address)
+        return -ENOMEM;
+    if (length == 0)
+        return 0;
+    /* The whole range must be mapped, without holes. */
+    uint64_t cursor = address;
+    for (size_t index = vma_lower_bound(mm, address); cursor < end; index++) {
+        if (index >= mm->vma_count || mm->vmas[index].start > cursor)
+            return -ENOMEM;
+        cursor = mm->vmas[index].end;
+    }
+    size_t index = vma_lower_bound(mm, address);
+    if (mm->vmas[index].start < address)
+        vma_split(mm, index++, address);
+    for (; index < mm->vma_count && mm->vmas[index].start < end; index++) {
+        if (mm->vmas[index].end > end)
+            vma_split(mm, index, end);
+        mm->vmas[index].protection = protection;
+    }
+    int error = sentry_platform->protect(mm->space, address, end - address, protection);
+    return error < 0 ? -ENOMEM : 0;
+}
+
+long mm_brk(struct mm *mm, uint64_t address)
+{
+    if (address < mm->brk_start)
+        return (long)mm->brk_end;
+    uint64_t old_top = PAGE_ROUND_UP(mm->brk_end), new_top = PAGE_ROUND_UP(address);
+    if (new_top > old_top) {
+        if (new_top - mm->brk_start > mm->brk_limit || !range_is_free(mm, old_top, new_top))
+            return (long)mm->brk_end;
+        long mapped = mm_map(mm, old_top, new_top - old_top, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
+        if (mapped < 0)
+            return (long)mm->brk_end;
+        const struct vma *vma = mm_find_vma(mm, old_top);
+        if (vma)
+            snprintf(((struct vma *)vma)->name, sizeof(vma->name), "[heap]");
+    } else if (new_top < old_top) {
+        mm_unmap(mm, new_top, old_top - new_top);
+    }
+    mm->brk_end = address;
+    return (long)address;
+}
+
+long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t new_length, int flags,
+              uint64_t new_address)
+{
+    if (old_address & (PAGE_SIZE - 1))
+        return -EINVAL;
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
+        return -EINVAL;
+    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+        return -EINVAL;
+    if (flags & MREMAP_DONTUNMAP)
+        return -EINVAL;  /* not supported yet; Linux allows it only for private anonymous mappings */
+    old_length = PAGE_ROUND_UP(old_length);
+    new_length = PAGE_ROUND_UP(new_length);
+    if (new_length == 0)
+        return -EINVAL;
+    const struct vma *found = mm_find_vma(mm, old_address);
+    if (!found || found->start > old_address)
+        return -EFAULT;
+    if (old_length == 0)
+        return -EINVAL;  /* duplicating shared mappings is not supported */
+    if (old_address + old_length > found->end)
+        return -EFAULT;
+    if (!(flags & MREMAP_FIXED) && new_length <= old_length) {
+        if (new_length < old_length)
+            mm_unmap(mm, old_address + new_length, old_length - new_length);
+        return (long)old_address;
+    }
+    struct vma old = *found;
+    uint64_t destination;
+    if (flags & MREMAP_FIXED) {
+        if (new_address & (PAGE_SIZE - 1))
+            return -EINVAL;
+        if (new_address < old_address + old_length && old_address < new_address + new_length)
+            return -EINVAL;
+        destination = new_address;
+    } else if (range_is_free(mm, old_address + old_length, old_address + new_length) &&
+               old_address + new_length <= APPLICATION_ADDRESS_LIMIT) {
+        destination = old_address;
+    } else if (flags & MREMAP_MAYMOVE) {
+        destination = find_free_range(mm, new_length);
+        if (destination == 0)
+            return -ENOMEM;
+    } else {
+        return -ENOMEM;
+    }
+    if (old.flags & MAP_SHARED)
+        return -EINVAL; /* would need page sharing across two addresses; not supported yet */
+    struct memory_region *region = region_new(new_length);
+    if (!region)
+        return -ENOMEM;
+    memory_copy(region->offset, vma_memory_offset(&old, old_address), MIN(old_length, new_length));
+    struct vma moved = old;
+    moved.start = destination;
+    moved.end = destination + new_length;
+    moved.region = region;
+    moved.region_offset = 0;
+    moved.file_offset = old.file ? old.file_offset + (old_address - old.start) : 0;
+    if (moved.file)
+        vfs_file_get(moved.file);
+    unmap_range(mm, old_address, old_address + old_length);
+    if (destination != old_address)
+        sentry_platform->unmap(mm->space, old_address, old_length);
+    unmap_range(mm, destination, destination + new_length);
+    vma_insert(mm, vma_lower_bound(mm, destination), &moved);
+    if (stub_map(mm, &moved) < 0)
+        return -ENOMEM;
+    return (long)destination;
+}
+
+struct mm *mm_fork(struct mm *parent)
+{
+    struct mm *child = mm_new();
+    if (!child)
+        return NULL;
+    child->brk_start = parent->brk_start;
+    child->brk_end = parent->brk_end;
+    child->brk_limit = parent->brk_limit;
+    child->mmap_top = parent->mmap_top;
+    child->stack_start = parent->stack_start;
+    child->arg_start = parent->arg_start;
+    child->arg_end = parent->arg_end;
+    child->env_start = parent->env_start;
+    child->env_end = parent->env_end;
+    if (parent->executable) {
+        child->executable = parent->executable;
+        vfs_file_get(child->executable);
+    }
+    for (size_t i = 0; i < parent->vma_count; i++) {
+        struct vma vma = parent->vmas[i];
+        if (vma.flags & MAP_SHARED) {
+            vma.region->references++;
+        } else {
+            struct memory_region *copy = region_new(vma.end - vma.start);
+            if (!copy) {
+                mm_put(child);
+                return NULL;
+            }
+            memory_copy(copy->offset, vma_memory_offset(&vma, vma.start), vma.end - vma.start);
+            vma.region = copy;
+            vma.region_offset = 0;
+        }
+        if (vma.file)
+            vfs_file_get(vma.file);
+        vma_insert(child, child->vma_count, &vma);
+        if (stub_map(child, &vma) < 0) {
+            mm_put(child);
+            return NULL;
+        }
+    }
+    return child;
+}
+
+int mm_clear(struct mm *mm)
+{
+    for (size_t i = 0; i < mm->vma_count; i++)
+        vma_release(&mm->vmas[i]);
+    mm->vma_count = 0;
+    mm->brk_start = mm->brk_end = 0;
+    if (mm->executable) {
+        vfs_file_put(mm->executable);
+        mm->executable = NULL;
+    }
+    int error = sentry_platform->unmap(mm->space, MINIMUM_MAP_ADDRESS, APPLICATION_ADDRESS_LIMIT - MINIMUM_MAP_ADDRESS);
+    return error;
+}
+
+/* Walk [address, address+length) page-run by page-run; each run lies in one VMA with the needed access. */
+static int mm_access(struct mm *mm, uint64_t address, size_t length, bool write, bool force, void *buffer)
+{
+    if (length == 0)
+        return 0;
+    if (address + length < address || address + length > APPLICATION_ADDRESS_LIMIT)
+        return -EFAULT;
+    uint8_t *cursor = buffer;
+    while (length > 0) {
+        const struct vma *vma = mm_find_vma(mm, address);
+        if (!vma || vma->start > address)
+            return -EFAULT;
+        if (!force && !(vma->protection & (write ? PROT_WRITE : PROT_READ)))
+            return -EFAULT;
+        size_t run = MIN(length, vma->end - address);
+        uint8_t *memory = memory_at(vma_memory_offset(vma, address));
+        if (write)
+            memcpy(memory, cursor, run);
+        else
+            memcpy(cursor, memory, run);
+        cursor += run;
+        address += run;
+        length -= run;
+    }
+    return 0;
+}
+
+int mm_copy_in(struct mm *mm, void *destination, uint64_t address, size_t length)
+{
+    return mm_access(mm, address, length, false, false, destination);
+}
+
+int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force)
+{
+    return mm_access(mm, address, length, true, force, (void *)source);
+}
+
+void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_buffer *out)
+{
+    for (size_t i = 0; i < mm->vma_count; i++) {
+        const struct vma *vma = &mm->vmas[i];
+        struct stat file_stat = {0};
+        struct text_buffer path = {0};
+        if (vma->file) {
+            vfs_fstat(vma->file, &file_stat);
+            vfs_file_describe_path(vma->file, ctx, &path);
+        }
+        text_buffer_append(out, "%012lx-%012lx %c%c%c%c %08lx %02x:%02x %-10lu %s\n", (unsigned long)vma->start,
+                           (unsigned long)vma->end, vma->protection & PROT_READ ? 'r' : '-',
+                           vma->protection & PROT_WRITE ? 'w' : '-', vma->protection & PROT_EXEC ? 'x' : '-',
+                           vma->flags & MAP_SHARED ? 's' : 'p', (unsigned long)vma->file_offset,
+                           (unsigned)(file_stat.st_dev >> 8) & 0xff, (unsigned)file_stat.st_dev & 0xff,
+                           (unsigned long)file_stat.st_ino, vma->file ? (path.data ? path.data : "") : vma->name);
+        text_buffer_free(&path);
+    }
+}

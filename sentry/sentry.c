@@ -1,0 +1,229 @@
+/* sentry/sentry.c: the Sentry's start-up and shutdown: memory file, platform, root file system from the
+ * Gofer, the special mounts, its own seccomp confinement, the first process, and the exit status. */
+#include "sentry/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gofer/gofer.h"
+
+/* Host syscalls the Sentry must never make once application code runs: everything that reaches a host path,
+ * starts a program or touches the host network. Files come from the Gofer, as donated fds. */
+static const char *const forbidden_host_syscalls[] = {
+    "open", "openat", "openat2", "creat", "execve", "execveat", "socket", "socketpair", "connect", "bind",
+    "listen", "accept", "accept4", "mount", "umount2", "pivot_root", "chroot", "mknod", "mknodat", "unlink",
+    "unlinkat", "rename", "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "link", "linkat", "symlink",
+    "symlinkat", "chmod", "fchmodat", "chown", "lchown", "fchownat", "truncate", "name_to_handle_at",
+    "open_by_handle_at", "init_module", "finit_module", "delete_module", "kexec_load", "reboot", "swapon",
+    "swapoff", "setns", "unshare", "bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "process_vm_readv",
+    "process_vm_writev", "keyctl", "add_key", "request_key",
+};
+
+static int sentry_confine(void)
+{
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
+    if (!filter)
+        return -ENOMEM;
+    int error = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(forbidden_host_syscalls) && error == 0; i++) {
+        int number = seccomp_syscall_resolve_name(forbidden_host_syscalls[i]);
+        if (number == __NR_SCMP_ERROR)
+            continue;  /* not a syscall on this architecture (x86-64 has them all; keep going) */
+        error = seccomp_rule_add(filter, SCMP_ACT_KILL_PROCESS, number, 0);
+    }
+    if (error == 0)
+        error = seccomp_load(filter);
+    seccomp_release(filter);
+    return error;
+}
+
+static int mount_special_file_systems(const struct vfs_context *ctx)
+{
+    int error = vfs_mount_procfs(ctx, "/proc", &sentry_procfs_provider);
+    if (error < 0) {
+        log_error("cannot mount procfs on /proc: %s", strerror(-error));
+        return error;
+    }
+    if ((error = vfs_mount_devfs(ctx, "/dev")) < 0) {
+        log_error("cannot mount devfs on /dev: %s", strerror(-error));
+        return error;
+    }
+    if ((error = vfs_mount_tmpfs(ctx, "/tmp", 01777)) < 0) {
+        log_error("cannot mount tmpfs on /tmp: %s", strerror(-error));
+        return error;
+    }
+    if ((error = vfs_mount_sysfs(ctx, "/sys")) < 0) {
+        log_error("cannot mount sysfs on /sys: %s", strerror(-error));
+        return error;
+    }
+    return 0;
+}
+
+/* runsc do resolves a bare command name along the sandbox's PATH, as execvp would. */
+static char *resolve_command(const struct vfs_context *ctx, const char *command, char *const *envp)
+{
+    if (strchr(command, '/'))
+        return xstrdup(command);
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char *const *entry = envp; entry && *entry; entry++)
+        if (strncmp(*entry, "PATH=", 5) == 0)
+            path = *entry + 5;
+    char candidate[PATH_MAX];
+    for (const char *cursor = path; *cursor;) {
+        size_t length = strcspn(cursor, ":");
+        int written = snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)length, length ? cursor : ".", command);
+        if (written > 0 && (size_t)written < sizeof(candidate)) {
+            struct stat status;
+            if (vfs_stat_at(ctx, NULL, candidate, 0, &status) == 0 && S_ISREG(status.st_mode) &&
+                vfs_access_at(ctx, NULL, candidate, X_OK, 0) == 0)
+                return xstrdup(candidate);
+        }
+        cursor += length;
+        if (*cursor == ':')
+            cursor++;
+    }
+    return xstrdup(command);
+}
+
+static int block_forwarded_signals(void)
+{
+    sigset_t forwarded;
+    sigemptyset(&forwarded);
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+        sigaddset(&forwarded, signals[i]);
+    if (sigprocmask(SIG_BLOCK, &forwarded, NULL) < 0)
+        return -errno;
+    int fd = signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    loop_set_forwarded_signal_fd(fd);
+    return 0;
+}
+
+int sentry_main(const struct sentry_config *config)
+{
+    log_set_component("sentry");
+    sentry_strace = config->strace;
+    if (config->hostname)
+        sentry_hostname = config->hostname;
+
+    host_cpu_count();
+    int memory_fd = memory_initialize();
+    if (memory_fd < 0) {
+        log_error("cannot create the memory file: %s", strerror(-memory_fd));
+        return memory_fd;
+    }
+    sentry_platform = &platform_ptrace_ops;
+    int error = sentry_platform->initialize(memory_fd);
+    if (error < 0) {
+        log_error("cannot start the %s platform: %s", sentry_platform->name, strerror(-error));
+        return error;
+    }
+    loop_initialize();
+    error = block_forwarded_signals();
+    if (error < 0)
+        return error;
+
+    struct gofer_client *gofer = gofer_client_new(config->gofer_socket);
+    if (!gofer)
+        return -ENOMEM;
+    struct vfs_path root;
+    error = vfs_make_root(gofer, config->overlay, &root);
+    if (error < 0) {
+        log_error("cannot attach the root file system from the Gofer: %s", strerror(-error));
+        return error;
+    }
+
+    /* The first process: pid 1, session and process-group leader, with the host's stdio. */
+    struct thread_group *group = thread_group_new(NULL, NULL);
+    group->tgid = pid_allocate();
+    group->process_group = group->session = group->tgid;
+    group->handlers = signal_handlers_new();
+    group->exit_signal = 0;
+    struct task *task = task_new(group, NULL);
+    task->tid = group->tgid;
+    task->alternate_stack.ss_flags = SS_DISABLE;
+    struct credentials *credentials = &task->credentials;
+    credentials->uid = credentials->euid = credentials->suid = credentials->fsuid = config->uid;
+    credentials->gid = credentials->egid = credentials->sgid = credentials->fsgid = config->gid;
+    task->fs = xcalloc(1, sizeof(*task->fs));
+    task->fs->references = 1;
+    task->fs->root = root;
+    task->fs->cwd = root;
+    vfs_path_get(&task->fs->cwd);
+    task->fs->umask = 022;
+    task->fds = vfs_fd_table_new();
+
+    struct vfs_context ctx;
+    task_vfs_context(task, &ctx);
+    struct vfs_credentials mount_credentials = {.privileged = true};
+    ctx.credentials = &mount_credentials;
+    error = mount_special_file_systems(&ctx);
+    if (error < 0)
+        return error;
+    if (config->cwd && strcmp(config->cwd, "/") != 0) {
+        struct vfs_path cwd;
+        error = vfs_resolve_directory(&ctx, NULL, config->cwd, &cwd);
+        if (error < 0) {
+            log_error("cannot change to the working directory %s: %s", config->cwd, strerror(-error));
+            return error;
+        }
+        task_set_cwd(task, &cwd);
+    }
+    for (int fd = 0; fd < 3; fd++) {
+        struct vfs_file *file = vfs_file_from_host_fd(fd, fd == 0 ? O_RDONLY : O_WRONLY);
+        if (!file)
+            continue;
+        vfs_fd_install_at(task->fds, fd, file, false, RLIM_INFINITY);
+        vfs_file_put(file);
+    }
+
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || (error = sentry_confine()) < 0) {
+        log_error("cannot install the Sentry's seccomp filter: %s", strerror(error < 0 ? -error : errno));
+        return error < 0 ? error : -errno;
+    }
+
+    task_vfs_context(task, &ctx);
+    char *path = resolve_command(&ctx, config->argv[0], config->envp);
+    char **argv = NULL, **envp = NULL;
+    size_t argc = 0, envc = 0;
+    while (config->argv[argc])
+        argc++;
+    while (config->envp && config->envp[envc])
+        envc++;
+    argv = xcalloc(argc + 1, sizeof(char *));
+    envp = xcalloc(envc + 1, sizeof(char *));
+    for (size_t i = 0; i < argc; i++)
+        argv[i] = xstrdup(config->argv[i]);
+    for (size_t i = 0; i < envc; i++)
+        envp[i] = xstrdup(config->envp[i]);
+    long started = process_execve(task, path, argv, envp);
+    string_array_free(argv);
+    string_array_free(envp);
+    if (started != -SENTRY_EJUSTRETURN) {
+        fprintf(stderr, "usandbox: cannot execute %s: %s\n", path, strerror((int)-started));
+        free(path);
+        return started == -ENOENT ? 127 : 126;
+    }
+    free(path);
+    task->state = TASK_STATE_STOPPED;
+
+    int status = loop_run(task);
+    if (status < 0)
+        return status;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}

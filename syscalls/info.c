@@ -1,0 +1,145 @@
+/* syscalls/info.c: what the system says about itself: uname (the Sentry's own release), hostname,
+ * getrandom, sysinfo, getrusage, times, sched_getaffinity and getcpu. */
+#include "syscalls/syscalls.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/times.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sentry/internal.h"
+
+#define ARG(i) (args->arg[i])
+
+const char *sentry_hostname = "usandbox";
+static char hostname_storage[65];
+
+static SYSCALL_HANDLER(uname)
+{
+    struct utsname name;
+    memset(&name, 0, sizeof(name));
+    snprintf(name.sysname, sizeof(name.sysname), "Linux");
+    snprintf(name.nodename, sizeof(name.nodename), "%s", sentry_hostname);
+    snprintf(name.release, sizeof(name.release), "%s", SENTRY_KERNEL_RELEASE);
+    snprintf(name.version, sizeof(name.version), "%s", SENTRY_KERNEL_VERSION);
+    snprintf(name.machine, sizeof(name.machine), "x86_64");
+    snprintf(name.domainname, sizeof(name.domainname), "(none)");
+    return task_copy_out(task, ARG(0), &name, sizeof(name));
+}
+
+static SYSCALL_HANDLER(sethostname)
+{
+    if (task->credentials.euid != 0)
+        return -EPERM;
+    if (ARG(1) > 64)
+        return -EINVAL;
+    char name[65] = {0};
+    if (task_copy_in(task, name, ARG(0), ARG(1)) < 0)
+        return -EFAULT;
+    memcpy(hostname_storage, name, sizeof(name));
+    sentry_hostname = hostname_storage;
+    return 0;
+}
+
+static SYSCALL_HANDLER(getrandom)
+{
+    unsigned int flags = (unsigned int)ARG(2);
+    if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE))
+        return -EINVAL;
+    if ((flags & GRND_INSECURE) && (flags & GRND_RANDOM))
+        return -EINVAL;
+    size_t length = MIN(ARG(1), (size_t)33554431);  /* Linux caps one call at 32 MiB - 1 */
+    uint8_t buffer[4096];
+    size_t done = 0;
+    while (done < length) {
+        size_t chunk = MIN(length - done, sizeof(buffer));
+        ssize_t got = getrandom(buffer, chunk, 0);
+        if (got < 0)
+            return done ? (long)done : -errno;
+        if (task_copy_out(task, ARG(0) + done, buffer, (size_t)got) < 0)
+            return done ? (long)done : -EFAULT;
+        done += (size_t)got;
+    }
+    return (long)done;
+}
+
+static SYSCALL_HANDLER(sysinfo)
+{
+    struct sysinfo information;
+    if (sysinfo(&information) < 0)
+        return -errno;
+    int32_t pids[4096];
+    information.procs = (unsigned short)task_list_groups(pids, ARRAY_SIZE(pids));
+    return task_copy_out(task, ARG(0), &information, sizeof(information));
+}
+
+static SYSCALL_HANDLER(getrusage)
+{
+    int who = (int)ARG(0);
+    if (who != RUSAGE_SELF && who != RUSAGE_CHILDREN && who != RUSAGE_THREAD)
+        return -EINVAL;
+    struct rusage usage;
+    memset(&usage, 0, sizeof(usage));
+    uint64_t elapsed = monotonic_nanoseconds() - task->group->start_time_ns;
+    if (who != RUSAGE_CHILDREN) {
+        /* CPU time is not accounted per task yet; wall time bounds it from above. */
+        usage.ru_utime.tv_sec = (time_t)(elapsed / 1000000000ULL);
+        usage.ru_utime.tv_usec = (suseconds_t)(elapsed % 1000000000ULL / 1000);
+    }
+    return task_copy_out(task, ARG(1), &usage, sizeof(usage));
+}
+
+static SYSCALL_HANDLER(times)
+{
+    long ticks_per_second = sysconf(_SC_CLK_TCK);
+    uint64_t elapsed = monotonic_nanoseconds() - task->group->start_time_ns;
+    if (ARG(0)) {
+        struct tms usage = {0};
+        usage.tms_utime = (clock_t)(elapsed * (uint64_t)ticks_per_second / 1000000000ULL);
+        if (task_copy_out(task, ARG(0), &usage, sizeof(usage)) < 0)
+            return -EFAULT;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec * ticks_per_second + now.tv_nsec / (1000000000L / ticks_per_second));
+}
+
+static SYSCALL_HANDLER(sched_getaffinity)
+{
+    int32_t pid = (int32_t)ARG(0);
+    if (pid != 0 && !task_by_tid(pid))
+        return -ESRCH;
+    long cpus = host_cpu_count();
+    size_t mask_size = sizeof(uint64_t) * (size_t)((cpus + 63) / 64);
+    if (ARG(1) < mask_size || (ARG(1) & (sizeof(uint64_t) - 1)))
+        return -EINVAL;
+    uint64_t mask[16] = {0};
+    for (long cpu = 0; cpu < cpus && cpu < 1024; cpu++)
+        mask[cpu / 64] |= 1ULL << (cpu % 64);
+    if (task_copy_out(task, ARG(2), mask, mask_size) < 0)
+        return -EFAULT;
+    return (long)mask_size;
+}
+
+static SYSCALL_HANDLER(getcpu)
+{
+    unsigned int zero = 0;
+    if (ARG(0) && task_copy_out(task, ARG(0), &zero, sizeof(zero)) < 0)
+        return -EFAULT;
+    if (ARG(1) && task_copy_out(task, ARG(1), &zero, sizeof(zero)) < 0)
+        return -EFAULT;
+    return 0;
+}
+
+const struct syscall_binding syscall_bindings_info[] = {
+    {__NR_uname, sys_uname}, {__NR_sethostname, sys_sethostname}, {__NR_getrandom, sys_getrandom},
+    {__NR_sysinfo, sys_sysinfo}, {__NR_getrusage, sys_getrusage}, {__NR_times, sys_times},
+    {__NR_sched_getaffinity, sys_sched_getaffinity}, {__NR_getcpu, sys_getcpu}, {-1, NULL},
+};
