@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,8 @@ int log_open_directory(const char *directory)
     int length = snprintf(path, sizeof(path), "%s/%s.log", directory, log_component);
     if (length < 0 || (size_t)length >= sizeof(path))
         return -ENAMETOOLONG;
+    if (mkdir(directory, 0755) < 0 && errno != EEXIST)
+        return -errno;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0)
         return -errno;

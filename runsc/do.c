@@ -170,6 +170,58 @@ static void relay_signal(int signal)
         kill(sentry_pid, signal);
 }
 
+/* Signals sent to the CLI (a terminal's ^C, kill from a supervisor) go on to the sandbox. */
+static void install_signal_relay(void)
+{
+    struct sigaction relay = {.sa_handler = relay_signal};
+    sigemptyset(&relay.sa_mask);
+    const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    for (size_t i = 0; i < ARRAY_SIZE(relayed); i++)
+        sigaction(relayed[i], &relay, NULL);
+}
+
+/* A wait status, retried across the relay's interruptions; 125 << 8 if the child cannot be waited for. */
+static int wait_for_child(pid_t child)
+{
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "usandbox: waiting for process %d: %s\n", child, strerror(errno));
+            return 125 << 8;
+        }
+    }
+    return status;
+}
+
+static int exit_code_of(int status)
+{
+    if (WIFSIGNALED(status)) {
+        fprintf(stderr, "usandbox: the Sentry was killed by signal %d\n", WTERMSIG(status));
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
+}
+
+static int start_sentry_in_pid_namespace(const struct runsc_options *options, char *const *argv, int gofer_socket,
+                                         const char *cwd)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (unshare(CLONE_NEWPID) < 0) {
+        fprintf(stderr, "usandbox: cannot create a pid namespace: %s\n", strerror(errno));
+        return 125;
+    }
+    sentry_pid = fork();
+    if (sentry_pid < 0) {
+        fprintf(stderr, "usandbox: fork: %s\n", strerror(errno));
+        return 125;
+    }
+    if (sentry_pid == 0)
+        _exit(sentry_process(options, argv, gofer_socket, cwd));
+    close(gofer_socket);
+    install_signal_relay();
+    return exit_code_of(wait_for_child(sentry_pid));
+}
+
 int runsc_do(const struct runsc_options *options, char *const *argv)
 {
     open_component_log(options, "usandbox");
@@ -215,12 +267,8 @@ int runsc_do(const struct runsc_options *options, char *const *argv)
     }
     close(sockets[0]);
 
-    /* The Sentry is pid 1 of a new pid namespace; the stubs it forks live there too. */
-    if (unshare(CLONE_NEWPID) < 0) {
-        fprintf(stderr, "usandbox: cannot create a pid namespace: %s\n", strerror(errno));
-        kill(gofer, SIGKILL);
-        return 125;
-    }
+    /* The Sentry is pid 1 of a new pid namespace; the stubs it forks live there too. An intermediate process
+     * creates the namespace, so that the CLI itself can still fork after the namespace's init is gone. */
     sentry_pid = fork();
     if (sentry_pid < 0) {
         fprintf(stderr, "usandbox: fork: %s\n", strerror(errno));
@@ -228,30 +276,12 @@ int runsc_do(const struct runsc_options *options, char *const *argv)
         return 125;
     }
     if (sentry_pid == 0)
-        _exit(sentry_process(options, argv, sockets[1], cwd));
+        _exit(start_sentry_in_pid_namespace(options, argv, sockets[1], cwd));
     close(sockets[1]);
 
-    struct sigaction relay = {.sa_handler = relay_signal};
-    sigemptyset(&relay.sa_mask);
-    const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < ARRAY_SIZE(relayed); i++)
-        sigaction(relayed[i], &relay, NULL);
-
-    int status = 0;
-    while (waitpid(sentry_pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "usandbox: waiting for the Sentry: %s\n", strerror(errno));
-            status = 125 << 8;
-            break;
-        }
-    }
-    int gofer_status;
+    install_signal_relay();
+    int status = wait_for_child(sentry_pid);
     kill(gofer, SIGTERM);
-    while (waitpid(gofer, &gofer_status, 0) < 0 && errno == EINTR)
-        ;
-    if (WIFSIGNALED(status)) {
-        fprintf(stderr, "usandbox: the Sentry was killed by signal %d\n", WTERMSIG(status));
-        return 128 + WTERMSIG(status);
-    }
-    return WEXITSTATUS(status);
+    wait_for_child(gofer);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

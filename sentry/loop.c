@@ -296,9 +296,9 @@ void loop_defer_release(struct thread_group *group)
 {
     if (released_count == released_capacity) {
         released_capacity = released_capacity ? released_capacity * 2 : 16;
-        struct thread_group **grown = xcalloc(released_capacity, sizeof(*grown));
-        memcpy(grown, released_groups, released_count * sizeof(*grown));
-        free(released_groups);
+        struct thread_group **grown = realloc(released_groups, released_capacity * sizeof(*grown));
+        if (!grown)
+            abort();
         released_groups = grown;
     }
     released_groups[released_count++] = group;

@@ -100,9 +100,9 @@ void memory_free(uint64_t offset, uint64_t length)
         return;
     if (free_range_count == free_range_capacity) {
         free_range_capacity = free_range_capacity ? free_range_capacity * 2 : 64;
-        struct free_range *grown = xcalloc(free_range_capacity, sizeof(*grown));
-        memcpy(grown, free_ranges, free_range_count * sizeof(*grown));
-        free(free_ranges);
+        struct free_range *grown = realloc(free_ranges, free_range_capacity * sizeof(*grown));
+        if (!grown)
+            abort();
         free_ranges = grown;
     }
     memmove(&free_ranges[index + 1], &free_ranges[index], (free_range_count - index) * sizeof(*free_ranges));

@@ -63,5 +63,7 @@ extern const struct syscall_binding syscall_bindings_signal[];  /* signal.c */
 extern const struct syscall_binding syscall_bindings_time[];    /* time.c */
 extern const struct syscall_binding syscall_bindings_info[];    /* info.c: uname, getrandom, rlimits, sysinfo */
 extern const struct syscall_binding syscall_bindings_socket[];  /* socket.c: via netstack/ */
+extern const struct syscall_binding syscall_bindings_futex[];   /* futex.c */
+extern const struct syscall_binding syscall_bindings_xattr[];   /* xattr.c */
 
 #endif
