@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC1010,SC2016  # "do" is usandbox's subcommand; single-quoted scripts expand inside
+# tests/e2e/test_dynamic.sh USANDBOX PLATFORM: dynamically linked Debian programs (the ELF interpreter path,
+# mmap of libraries through the Gofer, futex-based locking in glibc) give the same output as natively.
+set -u
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup
+
+TREE=$FIXTURE/tree
+mkdir -p "$TREE/sub"
+printf 'b\na\nc\n' >"$TREE/letters.txt"
+printf 'deep\n' >"$TREE/sub/deep.txt"
+ln -s letters.txt "$TREE/link"
+find "$TREE" "$FIXTURE" -exec touch -h -d '2024-01-02 03:04:05' {} +
+
+run_differential "coreutils true" /bin/true
+run_differential "coreutils false exit status" --rc 1 /bin/false
+run_differential "coreutils ls -la (ACL probes, user lookup)" /bin/ls -la "$TREE"
+run_differential "coreutils ls of a missing file" --rc 2 --stderr /bin/ls "$TREE/missing"
+run_differential "coreutils sort" /usr/bin/sort "$TREE/letters.txt"
+run_differential "coreutils sha256sum" /usr/bin/sha256sum "$TREE/letters.txt" "$TREE/sub/deep.txt"
+run_differential "coreutils wc" /usr/bin/wc "$TREE/letters.txt"
+run_differential "coreutils cat through a symlink" /bin/cat "$TREE/link"
+run_differential "findutils find" /usr/bin/find "$TREE" -name '*.txt'
+run_differential "dash pipeline and status" /bin/sh -c 'printf "3\n1\n2\n" | sort -n | tail -1; false; echo $?'
+run_differential "dash subshell and redirection" /bin/sh -c 'cd @SCRATCH@ 2>/dev/null || mkdir -p @SCRATCH@
+  (echo one; echo two) > @SCRATCH@/out; cat @SCRATCH@/out; wc -l < @SCRATCH@/out'
+run_differential "grep and sed" /bin/sh -c "grep -n a '$TREE/letters.txt'; sed 's/b/B/' '$TREE/letters.txt'"
+run_differential "cp, mv, rm -r in /tmp" /bin/sh -c 'set -e; mkdir -p @SCRATCH@/d; cp /etc/hostname @SCRATCH@/d/h
+  mv @SCRATCH@/d/h @SCRATCH@/d/g; cat @SCRATCH@/d/g >/dev/null; rm -r @SCRATCH@/d; ls @SCRATCH@ | wc -l'
+e2e_finish
