@@ -112,7 +112,11 @@ enum task_state {
     TASK_STATE_DEAD,
 };
 
-#define TASK_MAXIMUM_WAITERS 4
+/* One thing a blocked task waits for: a file's or a queue's readiness. */
+struct task_wait {
+    struct waiter waiter;
+    struct vfs_file *file;  /* a reference, when waiting on a file */
+};
 struct task {
     int32_t tid;
     struct thread_group *group;
@@ -129,9 +133,8 @@ struct task {
     struct syscall_args syscall;
     bool syscall_restarted;
     uint64_t restart_state[4];
-    struct waiter waiters[TASK_MAXIMUM_WAITERS];
-    int waiter_count;
-    struct vfs_file *waited_files[TASK_MAXIMUM_WAITERS];
+    struct task_wait *waits;        /* linked into queues while blocked: never moved while count > 0 */
+    int waiter_count, waiter_capacity;
     uint64_t wait_deadline;         /* CLOCK_MONOTONIC ns, 0 = none */
     bool woken;
     long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
@@ -139,7 +142,6 @@ struct task {
     int parent_death_signal;
     bool no_new_privileges;
     bool blocking;                  /* the handler queued waits and returned SENTRY_ERESTARTSYS */
-    struct wait_queue *waited_queues[TASK_MAXIMUM_WAITERS];
 
     uint64_t signal_mask;           /* bit (sig-1) */
     uint64_t saved_signal_mask;     /* sigsuspend restores it */
@@ -201,6 +203,8 @@ void loop_make_runnable(struct task *task);
 void task_wake(struct task *task);          /* from a waiter or timer */
 void task_cancel_waits(struct task *task);
 long task_wait_queue(struct task *task, struct wait_queue *queue, uint32_t events);
+/* Room for count waits in this syscall run (poll, select); call before the first wait. -ENOMEM if not. */
+int task_reserve_waits(struct task *task, int count);
 void task_interrupt(struct task *task);     /* a signal arrived: wake it if blocked, stop it if running */
 void task_finish_syscall(struct task *task, long result);
 int loop_run(struct task *first);           /* until the first process's group is reaped or all is gone */

@@ -29,14 +29,27 @@ void loop_make_runnable(struct task *task)
 void task_cancel_waits(struct task *task)
 {
     for (int i = 0; i < task->waiter_count; i++) {
-        waiter_remove(&task->waiters[i]);
-        if (task->waited_files[i])
-            vfs_file_put(task->waited_files[i]);
-        task->waited_files[i] = NULL;
-        task->waited_queues[i] = NULL;
+        waiter_remove(&task->waits[i].waiter);
+        if (task->waits[i].file)
+            vfs_file_put(task->waits[i].file);
+        task->waits[i].file = NULL;
     }
     task->waiter_count = 0;
     task->wait_deadline = 0;
+}
+
+int task_reserve_waits(struct task *task, int count)
+{
+    if (count <= task->waiter_capacity)
+        return 0;
+    if (task->waiter_count > 0)
+        return -EINVAL;  /* queued waiters cannot move */
+    struct task_wait *grown = realloc(task->waits, (size_t)count * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    task->waits = grown;
+    task->waiter_capacity = count;
+    return 0;
 }
 
 void task_wake(struct task *task)
@@ -56,14 +69,15 @@ static void waiter_wakes_task(struct waiter *waiter, uint32_t events)
 
 static struct waiter *task_next_waiter(struct task *task)
 {
-    if (task->waiter_count >= TASK_MAXIMUM_WAITERS)
+    if (task->waiter_count >= task->waiter_capacity &&
+        (task->waiter_count > 0 || task_reserve_waits(task, 4) < 0))
         return NULL;
-    struct waiter *waiter = &task->waiters[task->waiter_count];
-    memset(waiter, 0, sizeof(*waiter));
-    list_init(&waiter->node);
-    waiter->wake = waiter_wakes_task;
-    waiter->owner = task;
-    return waiter;
+    struct task_wait *wait = &task->waits[task->waiter_count];
+    memset(wait, 0, sizeof(*wait));
+    list_init(&wait->waiter.node);
+    wait->waiter.wake = waiter_wakes_task;
+    wait->waiter.owner = task;
+    return &wait->waiter;
 }
 
 long task_wait_file(struct task *task, struct vfs_file *file, uint32_t events)
@@ -74,7 +88,7 @@ long task_wait_file(struct task *task, struct vfs_file *file, uint32_t events)
     waiter->events = events | POLLHUP | POLLERR;
     uint32_t ready = vfs_poll(file, waiter);
     vfs_file_get(file);
-    task->waited_files[task->waiter_count++] = file;
+    task->waits[task->waiter_count++].file = file;
     task->blocking = true;
     if (ready & waiter->events)
         task->woken = true;  /* ready meanwhile: run again at once */
@@ -88,7 +102,7 @@ long task_wait_queue(struct task *task, struct wait_queue *queue, uint32_t event
         return -EINVAL;
     waiter->events = events;
     wait_queue_add(queue, waiter);
-    task->waited_queues[task->waiter_count++] = queue;
+    task->waiter_count++;
     task->blocking = true;
     return -SENTRY_ERESTARTSYS;
 }

@@ -123,6 +123,7 @@ void thread_group_release(struct thread_group *group)
         struct task *task = CONTAINER_OF(node, struct task, group_node);
         list_remove(&task->group_node);
         list_remove(&task->all_node);
+        free(task->waits);
         free(task);
     }
     signal_queue_clear(&group->signals);

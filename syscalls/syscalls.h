@@ -65,5 +65,6 @@ extern const struct syscall_binding syscall_bindings_info[];    /* info.c: uname
 extern const struct syscall_binding syscall_bindings_socket[];  /* socket.c: via netstack/ */
 extern const struct syscall_binding syscall_bindings_futex[];   /* futex.c */
 extern const struct syscall_binding syscall_bindings_xattr[];   /* xattr.c */
+extern const struct syscall_binding syscall_bindings_poll[];    /* poll.c: poll, ppoll, select, pselect6 */
 
 #endif

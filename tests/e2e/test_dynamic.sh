@@ -29,4 +29,16 @@ run_differential "dash subshell and redirection" /bin/sh -c 'cd @SCRATCH@ 2>/dev
 run_differential "grep and sed" /bin/sh -c "grep -n a '$TREE/letters.txt'; sed 's/b/B/' '$TREE/letters.txt'"
 run_differential "cp, mv, rm -r in /tmp" /bin/sh -c 'set -e; mkdir -p @SCRATCH@/d; cp /etc/hostname @SCRATCH@/d/h
   mv @SCRATCH@/d/h @SCRATCH@/d/g; cat @SCRATCH@/d/g >/dev/null; rm -r @SCRATCH@/d; ls @SCRATCH@ | wc -l'
+printf 'first line\nsecond line\n' >"$WORK/two-lines.txt"
+run_differential "busybox read builtin from piped stdin" --stdin "$WORK/two-lines.txt" "$BUSYBOX" sh -c 'read a; read b; echo "[$b] [$a]"'
+run_differential "dash read builtin from piped stdin" --stdin "$WORK/two-lines.txt" /bin/sh -c 'while read l; do echo "<$l>"; done'
+run_differential "python3 select and pipes" /usr/bin/python3 -c 'import os, select
+r, w = os.pipe()
+print(select.select([r], [], [], 0.05))
+os.write(w, b"x")
+print(select.select([r], [w], [], 1)[0] == [r])
+p = select.poll(); p.register(r, select.POLLIN); print(len(p.poll(100)))'
+run_differential "python3 subprocess" /usr/bin/python3 -c 'import subprocess
+print(subprocess.run(["/bin/echo", "child"], capture_output=True).stdout.decode().strip())
+print(subprocess.call(["/bin/sh", "-c", "exit 3"]))'
 e2e_finish
