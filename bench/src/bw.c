@@ -15,6 +15,7 @@
  *   bw spawn N PATH [ARGS...]   fork + exec PATH + wait, N times; seconds and ms/op
  *   bw time CMD [ARGS...]       run CMD (fork + execvp + wait); seconds and exit status
  *   bw mkfile FILE MIB          create FILE of MIB mebibytes (run on the host)
+ *   bw idle SECONDS             print "BW ready", then sleep: an idle sandbox to weigh
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,7 +48,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: bw syscall SECONDS | read FILE [BUFKIB] | mktree DIR NDIRS NFILES |\n"
 		"          stat DIR NDIRS NFILES | spawn N PATH [ARGS...] | time CMD [ARGS...] |\n"
-		"          mkfile FILE MIB\n");
+		"          mkfile FILE MIB | idle SECONDS\n");
 	return 2;
 }
 
@@ -251,6 +252,19 @@ static int cmd_mkfile(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_idle(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage();
+	double s = atof(argv[0]);
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+	printf("BW ready\n");
+	fflush(stdout);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -270,6 +284,8 @@ int main(int argc, char **argv)
 		return cmd_spawn(n, a);
 	if (!strcmp(c, "time"))
 		return cmd_time(n, a);
+	if (!strcmp(c, "idle"))
+		return cmd_idle(n, a);
 	if (!strcmp(c, "mkfile"))
 		return cmd_mkfile(n, a);
 	return usage();
