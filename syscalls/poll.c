@@ -172,11 +172,27 @@ static SYSCALL_HANDLER(ppoll)
 #define SELECT_WRITE (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR)
 #define SELECT_EXCEPT (POLLPRI)
 
+/* Linux ignores select bits past its fd table's allocated size: 64 fds embedded, then 128 times a power
+ * of two as the table grows. Mirror that from the highest open fd. */
+static int fd_table_capacity(struct task *task)
+{
+    int highest = -1;
+    for (int fd = vfs_fd_next_open(task_fd_table(task), 0); fd >= 0; fd = vfs_fd_next_open(task_fd_table(task), fd + 1))
+        highest = fd;
+    if (highest < 64)
+        return 64;
+    int blocks = 1;
+    while (blocks < highest / 128 + 1)
+        blocks *= 2;
+    return 128 * blocks;
+}
+
 static long do_select(struct task *task, int count, uint64_t read_address, uint64_t write_address,
                       uint64_t except_address, int64_t timeout_ns)
 {
     if (count < 0 || (uint64_t)count > task_rlimit_current(task, RLIMIT_NOFILE) || count > 1048576)
         return -EINVAL;
+    count = MIN(count, fd_table_capacity(task));
     size_t words = ((size_t)count + 63) / 64;
     uint64_t *sets[3] = {xcalloc(words + 1, 8), xcalloc(words + 1, 8), xcalloc(words + 1, 8)};
     uint64_t addresses[3] = {read_address, write_address, except_address};

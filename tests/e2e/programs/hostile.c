@@ -1,0 +1,169 @@
+/* tests/e2e/programs/hostile.c: calls system calls with hostile arguments (NULL, unmapped and kernel
+ * pointers, huge lengths, bad fds and flags) and prints each result; run natively and in the sandbox. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KERNEL_POINTER 0xffffffff81000000UL
+#define UNMAPPED_POINTER 0x10000UL
+#define HUGE_LENGTH ((size_t)1 << 62)
+
+static void report(const char *what, long result)
+{
+    if (result < 0)
+        printf("%-44s -1 %s\n", what, strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+    else
+        printf("%-44s %s\n", what, "ok");
+}
+
+#define TRY(description, call) report(description, (long)(call))
+
+int main(void)
+{
+    char buffer[64];
+    int pipe_fds[2];
+    if (pipe(pipe_fds) < 0)
+        return 1;
+    /* I/O on bad fds and with bad buffers. */
+    TRY("read(-1)", read(-1, buffer, 1));
+    TRY("read(9999)", read(9999, buffer, 1));
+    TRY("write(1, NULL, 1)", write(1, NULL, 1));
+    TRY("write(1, kernel, 1)", write(1, (void *)KERNEL_POINTER, 1));
+    TRY("read(pipe, unmapped, 1) with data", (write(pipe_fds[1], "x", 1), read(pipe_fds[0], (void *)UNMAPPED_POINTER, 1)));
+    TRY("write(pipe, buffer, 0)", write(pipe_fds[1], buffer, 0));
+    TRY("pread64(pipe)", pread(pipe_fds[0], buffer, 1, 0));
+    TRY("lseek(pipe)", lseek(pipe_fds[0], 0, SEEK_SET));
+    TRY("readv(0, NULL, 1)", readv(0, NULL, 1));
+    TRY("writev(1, iov, 5000)", syscall(SYS_writev, 1, buffer, 5000));
+    TRY("writev(1, iov, -1)", syscall(SYS_writev, 1, buffer, -1));
+    TRY("close(-5)", close(-5));
+    TRY("dup2(0, -1)", dup2(0, -1));
+    TRY("dup3(0, 0, 0)", dup3(0, 0, 0));
+    TRY("dup3(0, 5, 0x1234)", dup3(0, 5, 0x1234));
+    TRY("fcntl(0, 9999)", fcntl(0, 9999));
+    TRY("fcntl(-1, F_GETFD)", fcntl(-1, F_GETFD));
+    TRY("pipe2(NULL, 0)", syscall(SYS_pipe2, NULL, 0));
+    TRY("pipe2(fds, 0x1234)", syscall(SYS_pipe2, pipe_fds, 0x1234));
+    /* Paths. */
+    TRY("open(NULL)", syscall(SYS_open, NULL, O_RDONLY));
+    TRY("open(kernel)", syscall(SYS_open, KERNEL_POINTER, O_RDONLY));
+    TRY("open(\"\")", open("", O_RDONLY));
+    char long_name[300];
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    TRY("open(name of 299 bytes)", open(long_name, O_RDONLY));
+    static char long_path[5000];
+    memset(long_path, 'b', sizeof(long_path) - 1);
+    TRY("open(path of 4999 bytes)", open(long_path, O_RDONLY));
+    TRY("openat(-7, relative)", openat(-7, "x", O_RDONLY));
+    TRY("openat(-7, absolute)", (long)(openat(-7, "/", O_RDONLY) >= 0 ? 0 : -1));
+    TRY("open(/etc/hostname/x)", open("/etc/hostname/x", O_RDONLY));
+    TRY("open(/, O_WRONLY)", open("/", O_WRONLY));
+    TRY("open(/nonexistent/x, O_CREAT)", open("/nonexistent/x", O_CREAT | O_WRONLY, 0644));
+    TRY("stat(NULL)", syscall(SYS_stat, NULL, buffer));
+    TRY("stat(/, NULL)", syscall(SYS_stat, "/", NULL));
+    TRY("stat(/, kernel)", syscall(SYS_stat, "/", KERNEL_POINTER));
+    TRY("newfstatat(AT_FDCWD, \"\", AT_EMPTY_PATH)", syscall(SYS_newfstatat, AT_FDCWD, "", buffer, AT_EMPTY_PATH));
+    TRY("fstat(-1)", syscall(SYS_fstat, -1, buffer));
+    TRY("readlink(/, buf, 0)", readlink("/", buffer, 0));
+    TRY("readlink(/proc/self/exe, unmapped, 10)", readlink("/proc/self/exe", (char *)UNMAPPED_POINTER, 10));
+    TRY("getcwd(buf, 1)", (long)(getcwd(buffer, 1) ? 0 : -1));
+    TRY("getcwd(NULL-ptr raw, 100)", syscall(SYS_getcwd, NULL, 100));
+    TRY("chdir(/etc/hostname)", chdir("/etc/hostname"));
+    TRY("mkdir(/)", mkdir("/", 0755));
+    TRY("rmdir(/tmp/../nonexistent)", rmdir("/tmp/../nonexistent"));
+    TRY("unlink(/tmp)", unlink("/tmp"));
+    TRY("getdents64(-1)", syscall(SYS_getdents64, -1, buffer, sizeof(buffer)));
+    int directory = open("/", O_RDONLY | O_DIRECTORY);
+    TRY("getdents64(dir, buf, 1)", syscall(SYS_getdents64, directory, buffer, 1));
+    TRY("getdents64(dir, unmapped, 4096)", syscall(SYS_getdents64, directory, UNMAPPED_POINTER, 4096));
+    TRY("read(dir)", read(directory, buffer, sizeof(buffer)));
+    TRY("write(dir)", write(directory, buffer, 1));
+    /* Memory. */
+    TRY("mmap(len 0)", (long)(mmap(NULL, 0, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0));
+    TRY("mmap(no type)", (long)(mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0));
+    TRY("mmap(unaligned offset)", (long)(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 0, 1) == MAP_FAILED ? -1 : 0));
+    TRY("mmap(bad fd)", (long)(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 9999, 0) == MAP_FAILED ? -1 : 0));
+    TRY("mmap(huge)", (long)(mmap(NULL, HUGE_LENGTH, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? -1 : 0));
+    TRY("mmap(fixed unaligned)", (long)(mmap((void *)0x10001, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED ? -1 : 0));
+    TRY("mmap(directory)", (long)(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, directory, 0) == MAP_FAILED ? -1 : 0));
+    TRY("munmap(unaligned)", munmap((void *)0x10001, 4096));
+    TRY("munmap(len 0)", munmap((void *)0x10000, 0));
+    TRY("mprotect(unaligned)", mprotect((void *)0x10001, 4096, PROT_READ));
+    TRY("mprotect(unmapped)", mprotect((void *)0x10000, 4096, PROT_READ));
+    TRY("mprotect(bad prot)", mprotect(buffer - ((uintptr_t)buffer & 4095), 4096, 0x1000));
+    TRY("madvise(bad advice)", madvise(buffer - ((uintptr_t)buffer & 4095), 4096, 12345));
+    TRY("mremap(unaligned)", (long)(mremap((void *)0x10001, 4096, 8192, 0) == MAP_FAILED ? -1 : 0));
+    TRY("mremap(bad flags)", (long)(mremap((void *)0x10000, 4096, 8192, 0x100) == MAP_FAILED ? -1 : 0));
+    /* Processes, signals, time. */
+    TRY("kill(1<<30, 0)", kill(1 << 30, 0));
+    TRY("kill(self, 65)", kill(getpid(), 65));
+    TRY("kill(self, -1)", kill(getpid(), -1));
+    TRY("tgkill(self, 0, 0)", syscall(SYS_tgkill, getpid(), 0, 0));
+    TRY("tgkill(self, self, 0)", syscall(SYS_tgkill, getpid(), getpid(), 0));
+    TRY("rt_sigaction(SIGKILL, act)", syscall(SYS_rt_sigaction, SIGKILL, buffer, NULL, 8));
+    TRY("rt_sigaction(0, NULL)", syscall(SYS_rt_sigaction, 0, NULL, NULL, 8));
+    TRY("rt_sigaction(SIGINT, size 4)", syscall(SYS_rt_sigaction, SIGINT, NULL, NULL, 4));
+    TRY("rt_sigaction(SIGINT, kernel)", syscall(SYS_rt_sigaction, SIGINT, KERNEL_POINTER, NULL, 8));
+    TRY("rt_sigprocmask(bad how)", syscall(SYS_rt_sigprocmask, 99, buffer, NULL, 8));
+    TRY("rt_sigprocmask(size 16)", syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, NULL, 16));
+    TRY("sigaltstack(tiny)", sigaltstack(&(stack_t){.ss_sp = buffer, .ss_size = 16}, NULL));
+    TRY("sigaltstack(bad flags)", sigaltstack(&(stack_t){.ss_sp = buffer, .ss_size = 65536, .ss_flags = 77}, NULL));
+    TRY("wait4(-1) without children", wait4(-1, NULL, 0, NULL));
+    TRY("wait4(-1, bad options)", wait4(-1, NULL, 0x12345, NULL));
+    TRY("waitid(bad type)", syscall(SYS_waitid, 77, 0, NULL, WEXITED, NULL));
+    TRY("waitid(no options)", syscall(SYS_waitid, P_ALL, 0, NULL, 0, NULL));
+    TRY("clock_gettime(bad clock)", syscall(SYS_clock_gettime, 12345, buffer));
+    TRY("clock_gettime(MONOTONIC, NULL)", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, NULL));
+    TRY("clock_gettime(MONOTONIC, kernel)", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, KERNEL_POINTER));
+    TRY("nanosleep(bad nsec)", nanosleep(&(struct timespec){0, 1000000000}, NULL));
+    TRY("nanosleep(negative)", nanosleep(&(struct timespec){-1, 0}, NULL));
+    TRY("nanosleep(NULL)", syscall(SYS_nanosleep, NULL, NULL));
+    TRY("gettimeofday(kernel)", syscall(SYS_gettimeofday, KERNEL_POINTER, NULL));
+    TRY("uname(NULL)", syscall(SYS_uname, NULL));
+    TRY("getrandom(bad flags)", syscall(SYS_getrandom, buffer, 8, 0x100));
+    TRY("getrandom(unmapped)", syscall(SYS_getrandom, UNMAPPED_POINTER, 8, 0));
+    TRY("prlimit64(bad resource)", syscall(SYS_prlimit64, 0, 99, NULL, buffer));
+    TRY("prlimit64(1<<30)", syscall(SYS_prlimit64, 1 << 30, RLIMIT_NOFILE, NULL, buffer));
+    TRY("setrlimit(soft > hard)", setrlimit(RLIMIT_NOFILE, &(struct rlimit){100, 10}));
+    TRY("arch_prctl(bad code)", syscall(SYS_arch_prctl, 0x9999, 0));
+    TRY("prctl(bad option)", syscall(SYS_prctl, 0x7777, 0, 0, 0, 0));
+    TRY("set_robust_list(bad len)", syscall(SYS_set_robust_list, buffer, 7));
+    TRY("setpgid(-1)", setpgid(0, -1));
+    TRY("getpgid(1<<30)", getpgid(1 << 30));
+    TRY("clone(CLONE_SIGHAND without VM)", syscall(SYS_clone, CLONE_SIGHAND | SIGCHLD, 0, NULL, NULL, 0));
+    TRY("execve(NULL)", syscall(SYS_execve, NULL, NULL, NULL));
+    TRY("execve(/etc/hostname)", execve("/etc/hostname", (char *[]){"x", NULL}, (char *[]){NULL}));
+    TRY("execve(/, ...)", execve("/", (char *[]){"x", NULL}, (char *[]){NULL}));
+    TRY("execve(/bin/sh, bad argv)", syscall(SYS_execve, "/bin/sh", KERNEL_POINTER, NULL));
+    TRY("futex(unaligned)", syscall(SYS_futex, buffer + 1, FUTEX_WAKE, 1, NULL, NULL, 0));
+    TRY("futex(bad op)", syscall(SYS_futex, buffer, 99, 1, NULL, NULL, 0));
+    int futex_word = 5;
+    TRY("futex(wait, value differs)", syscall(SYS_futex, &futex_word, FUTEX_WAIT, 6, NULL, NULL, 0));
+    TRY("futex(wait, timeout 1ms)", syscall(SYS_futex, &futex_word, FUTEX_WAIT, 5, &(struct timespec){0, 1000000}, NULL, 0));
+    TRY("futex(wait bitset 0)", syscall(SYS_futex, &futex_word, FUTEX_WAIT_BITSET, 5, NULL, NULL, 0));
+    TRY("poll(NULL, 1)", poll(NULL, 1, 0));
+    TRY("poll(bad fd)", poll(&(struct pollfd){.fd = 9999, .events = POLLIN}, 1, 0));
+    TRY("select(-1)", select(-1, NULL, NULL, NULL, NULL));
+    TRY("select(bad fd in set)", ({ fd_set set; FD_ZERO(&set); FD_SET(900, &set); select(901, &set, NULL, NULL, &(struct timeval){0, 0}); }));
+    TRY("lgetxattr(missing)", syscall(SYS_lgetxattr, "/nonexistent", "user.x", buffer, sizeof(buffer)));
+    fflush(stdout);
+    return 0;
+}
