@@ -57,6 +57,12 @@ struct platform_ops {
     /* Kick a running thread so that it stops soon with PLATFORM_STOP_INTERRUPT. */
     int (*interrupt)(struct platform_context *context);
     void (*context_destroy)(struct platform_context *context);
+    /* CLONE_THREAD: a new host thread in creator's stub process, stopped, for the Sentry to set up. */
+    int (*thread_new)(struct platform_context *creator, struct platform_context **out);
+    /* End the host thread of a stopped context whose task exited alone (exit(2) in a thread group). */
+    void (*thread_exit)(struct platform_context *context);
+    /* Mapping changes of space go through this thread, which the Sentry knows is stopped (the caller's). */
+    void (*address_space_use_thread)(struct platform_address_space *space, struct platform_context *stopped);
     void *(*context_user)(struct platform_context *context);  /* the owner's pointer, set by context_set_user */
     void (*context_set_user)(struct platform_context *context, void *user);
     /* The host fd the event loop polls for stops (signalfd for ptrace); then collect them without blocking:

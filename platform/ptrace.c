@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -34,7 +35,8 @@ struct platform_context {
 
 struct platform_address_space {
     pid_t pid;
-    struct platform_context *thread;
+    struct platform_context *thread;  /* the first thread */
+    pid_t injection_tid;              /* a stopped thread that mapping changes go through */
 };
 
 static int host_memory_fd = -1;
@@ -101,7 +103,7 @@ static long inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uin
             log_error("ptrace: stub %d died during an injected syscall %ld (status %#x)", tid, number, status);
             return -ESRCH;
         }
-        if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
+        if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8)) || status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
             unsigned long child = 0;
             if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) < 0)
                 return -errno;
@@ -182,7 +184,7 @@ static int template_create(void)
         log_error("ptrace: the stub template did not stop as expected (status %#x)", status);
         return -ECHILD;
     }
-    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK;
+    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
     if (ptrace(PTRACE_SETOPTIONS, child, 0, options) < 0)
         return -errno;
     long result = inject_syscall(child, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
@@ -240,6 +242,7 @@ static int ptrace_address_space_new(struct platform_address_space **out, struct 
     struct platform_context *context = xcalloc(1, sizeof(*context));
     space->pid = child;
     space->thread = context;
+    space->injection_tid = child;
     context->tid = child;
     context->space = space;
     context->next = contexts;
@@ -249,17 +252,33 @@ static int ptrace_address_space_new(struct platform_address_space **out, struct 
     return 0;
 }
 
+static void reap_thread(pid_t tid)
+{
+    int status;
+    while (waitpid(tid, &status, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
 static void ptrace_address_space_destroy(struct platform_address_space *space)
 {
     if (!space)
         return;
-    if (space->pid > 0) {
+    if (space->pid > 0)
         kill(space->pid, SIGKILL);
-        /* The exit is collected by collect_stop (or here, when nobody tracks it any longer). */
-        int status;
-        while (waitpid(space->pid, &status, __WALL) < 0 && errno == EINTR)
-            ;
+    /* A traced group leader is reported only after its other threads: reap those first. */
+    for (struct platform_context **link = &contexts; *link;) {
+        struct platform_context *context = *link;
+        if (context->space == space && context != space->thread) {
+            if (space->pid > 0)
+                reap_thread(context->tid);
+            *link = context->next;
+            free(context);
+        } else {
+            link = &context->next;
+        }
     }
+    if (space->pid > 0)
+        reap_thread(space->pid);
     if (space->thread) {
         context_forget(space->thread);
         free(space->thread);
@@ -267,10 +286,62 @@ static void ptrace_address_space_destroy(struct platform_address_space *space)
     free(space);
 }
 
+static int ptrace_thread_new(struct platform_context *creator, struct platform_context **out)
+{
+    const uint64_t flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+    pid_t tid = -1;
+    long result = inject_syscall(creator->tid, SYS_clone, flags, 0, 0, 0, 0, 0, &tid);
+    if (result < 0)
+        return (int)result;
+    if (tid <= 0)
+        return -ECHILD;
+    int status;
+    int error = wait_for(tid, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status)) {
+        log_error("ptrace: new stub thread %d did not stop (status %#x)", tid, status);
+        return -ECHILD;
+    }
+    struct platform_context *context = xcalloc(1, sizeof(*context));
+    context->tid = tid;
+    context->space = creator->space;
+    context->next = contexts;
+    contexts = context;
+    *out = context;
+    return 0;
+}
+
+static void ptrace_thread_exit(struct platform_context *context)
+{
+    struct platform_address_space *space = context->space;
+    if (space->injection_tid == context->tid)
+        space->injection_tid = space->pid;
+    struct user_regs_struct registers;
+    if (ptrace(PTRACE_GETREGS, context->tid, 0, &registers) == 0) {
+        registers.rip = STUB_SYSCALL_ADDRESS;
+        registers.rax = SYS_exit;
+        registers.orig_rax = (uint64_t)-1;
+        registers.rdi = 0;
+        if (ptrace(PTRACE_SETREGS, context->tid, 0, &registers) == 0 && ptrace(PTRACE_CONT, context->tid, 0, 0) == 0)
+            reap_thread(context->tid);
+    }
+    context_forget(context);
+    if (context == space->thread)
+        space->thread = NULL;  /* the leader's host thread is gone; the process lives on in the others */
+    free(context);
+}
+
+static void ptrace_address_space_use_thread(struct platform_address_space *space, struct platform_context *stopped)
+{
+    if (stopped && stopped->space == space)
+        space->injection_tid = stopped->tid;
+}
+
 static int ptrace_map(struct platform_address_space *space, uint64_t address, uint64_t length, int protection,
                       uint64_t file_offset)
 {
-    long result = inject_syscall(space->pid, SYS_mmap, address, length, (uint64_t)protection,
+    long result = inject_syscall(space->injection_tid, SYS_mmap, address, length, (uint64_t)protection,
                                  MAP_SHARED | MAP_FIXED, STUB_MEMORY_FD, file_offset, NULL);
     if (result < 0 && result > -4096)
         return (int)result;
@@ -279,13 +350,13 @@ static int ptrace_map(struct platform_address_space *space, uint64_t address, ui
 
 static int ptrace_unmap(struct platform_address_space *space, uint64_t address, uint64_t length)
 {
-    long result = inject_syscall(space->pid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
+    long result = inject_syscall(space->injection_tid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
     return result < 0 ? (int)result : 0;
 }
 
 static int ptrace_protect(struct platform_address_space *space, uint64_t address, uint64_t length, int protection)
 {
-    long result = inject_syscall(space->pid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
+    long result = inject_syscall(space->injection_tid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
     return result < 0 ? (int)result : 0;
 }
 
@@ -388,6 +459,9 @@ const struct platform_ops platform_ptrace_ops = {
     .resume = ptrace_resume,
     .interrupt = ptrace_interrupt,
     .context_destroy = ptrace_context_destroy,
+    .thread_new = ptrace_thread_new,
+    .thread_exit = ptrace_thread_exit,
+    .address_space_use_thread = ptrace_address_space_use_thread,
     .context_user = ptrace_context_user,
     .context_set_user = ptrace_context_set_user,
     .event_fd = ptrace_event_fd,

@@ -16,11 +16,11 @@
 static const uint8_t trampoline_code[] = {0x0f, 0x05, 0xcc};
 
 /* Host syscalls a stub may make, and only from the trampoline: mapping the memory file, forking a new
- * stub from the template, and dying. Everything else, from anywhere, kills the stub. Under ptrace's
+ * stub from the template, a new host thread for an application thread, and dying. Everything else, from anywhere, kills the stub. Under ptrace's
  * PTRACE_SYSEMU application syscalls never reach this filter; it is the second wall should the Sentry
  * ever resume a stub with the wrong request. */
 static const int stub_allowed_syscalls[] = {
-    SYS_mmap, SYS_munmap, SYS_mprotect, SYS_fork, SYS_exit, SYS_exit_group, SYS_seccomp,
+    SYS_mmap, SYS_munmap, SYS_mprotect, SYS_fork, SYS_clone, SYS_exit, SYS_exit_group, SYS_seccomp,
 };
 
 #define STUB_FILTER_MAXIMUM 32

@@ -186,6 +186,8 @@ struct task *task_by_tid(int32_t tid);
 struct list_node *task_all_list(void); /* struct task, by all_node */
 void loop_set_forwarded_signal_fd(int fd);
 void loop_initialize(void); /* hooks the loop into the vfs (host-fd readiness) */
+/* Notify queue with POLLIN at deadline (CLOCK_MONOTONIC ns); 0 disarms. For timerfd. */
+void loop_arm_timer(struct wait_queue *queue, uint64_t deadline_ns);
 void loop_defer_release(struct thread_group *group); /* free it once no handler is running */
 struct thread_group *thread_group_by_tgid(int32_t tgid);
 struct task *task_new(struct thread_group *group, struct platform_context *context);
@@ -255,6 +257,8 @@ long process_clone(struct task *task, uint64_t flags, uint64_t stack, uint64_t p
 long process_wait(struct task *task, int32_t pid, uint64_t status_address, int options, uint64_t rusage_address,
                   siginfo_t *waitid_info, bool is_waitid);
 extern const struct vfs_procfs_provider sentry_procfs_provider;
+/* Wake up to count futex waiters on address (syscalls/futex.c): thread exit's CLONE_CHILD_CLEARTID. */
+long futex_wake_address(struct task *task, uint64_t address, int count);
 void procfs_capture_host_information(void); /* before confinement: what /proc/cpuinfo shows */
 extern const char *sentry_hostname;
 

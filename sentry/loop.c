@@ -161,6 +161,9 @@ static void execute_syscall(struct task *task)
         return;
     }
     running_task = task;
+    /* Mapping changes this syscall makes go through the caller's own host thread: it is stopped. */
+    if (sentry_platform->address_space_use_thread && task->group->mm)
+        sentry_platform->address_space_use_thread(task->group->mm->space, task->context);
     task->woken = false;
     task->blocking = false;
     long result = syscall_dispatch(task, &task->syscall);
@@ -300,6 +303,61 @@ static void watch_host_fd(int fd, uint32_t events, struct wait_queue *queue)
     host_watches[host_watch_count++] = (struct host_watch){fd, events, queue};
 }
 
+/* Timers of file objects (timerfd): at its deadline a queue is notified with POLLIN. One per queue. */
+struct file_timer {
+    struct wait_queue *queue;
+    uint64_t deadline;
+};
+static struct file_timer *file_timers;
+static size_t file_timer_count, file_timer_capacity;
+
+void loop_arm_timer(struct wait_queue *queue, uint64_t deadline_ns)
+{
+    for (size_t i = 0; i < file_timer_count; i++) {
+        if (file_timers[i].queue == queue) {
+            if (deadline_ns)
+                file_timers[i].deadline = deadline_ns;
+            else
+                file_timers[i] = file_timers[--file_timer_count];
+            return;
+        }
+    }
+    if (!deadline_ns)
+        return;
+    if (file_timer_count == file_timer_capacity) {
+        file_timer_capacity = file_timer_capacity ? file_timer_capacity * 2 : 8;
+        struct file_timer *grown = realloc(file_timers, file_timer_capacity * sizeof(*grown));
+        if (!grown)
+            abort();
+        file_timers = grown;
+    }
+    file_timers[file_timer_count++] = (struct file_timer){queue, deadline_ns};
+}
+
+static uint64_t earliest_file_timer(void)
+{
+    uint64_t earliest = 0;
+    for (size_t i = 0; i < file_timer_count; i++)
+        if (earliest == 0 || file_timers[i].deadline < earliest)
+            earliest = file_timers[i].deadline;
+    return earliest;
+}
+
+static void expire_file_timers(uint64_t now)
+{
+    /* Disarm first: the notified file re-arms itself for its next expiry (interval timers). */
+    for (size_t i = 0; i < file_timer_count;) {
+        if (file_timers[i].deadline <= now) {
+            struct wait_queue *queue = file_timers[i].queue;
+            file_timers[i] = file_timers[--file_timer_count];
+            wait_queue_notify(queue, POLLIN);
+            i = 0;
+            continue;
+        }
+        i++;
+    }
+}
+
 void loop_initialize(void) { vfs_set_host_fd_watcher(watch_host_fd); }
 
 /* Reaped groups are freed between steps, never under a handler that may still hold one of their tasks. */
@@ -353,7 +411,9 @@ int loop_run(struct task *first)
         }
         if (init->zombie)
             return init->wait_status;
-        uint64_t deadline = earliest_deadline();
+        uint64_t deadline = earliest_deadline(), timer = earliest_file_timer();
+        if (timer && (!deadline || timer < deadline))
+            deadline = timer;
         int timeout = -1;
         if (deadline) {
             uint64_t now = monotonic_nanoseconds();
@@ -401,7 +461,9 @@ int loop_run(struct task *first)
             if (task && task->state != TASK_STATE_DEAD)
                 handle_stop(task, &stop);
         }
-        expire_deadlines(monotonic_nanoseconds());
+        uint64_t now = monotonic_nanoseconds();
+        expire_file_timers(now);
+        expire_deadlines(now);
     }
 }
 

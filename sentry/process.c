@@ -110,12 +110,22 @@ void thread_group_exit(struct thread_group *group, int status)
 
 void task_exit(struct task *task, int code)
 {
-    /* Without threads in the Sentry yet, a thread's exit ends its group unless others remain. */
+    /* The last thread's exit is its group's. */
     if (task->group->live_threads <= 1) {
         thread_group_exit(task->group, (code & 0xff) << 8);
         return;
     }
+    /* CLONE_CHILD_CLEARTID: pthread_join waits on this word. */
+    if (task->clear_child_tid && task->group->mm) {
+        int32_t zero = 0;
+        if (task_copy_out(task, task->clear_child_tid, &zero, sizeof(zero)) == 0)
+            futex_wake_address(task, task->clear_child_tid, 1);
+    }
+    struct platform_context *context = task->context;
     task_release_resources(task);
+    task->context = NULL;
+    if (context && sentry_platform->thread_exit)
+        sentry_platform->thread_exit(context);
 }
 
 /* ---- clone ---- */
@@ -146,6 +156,41 @@ static struct task *new_child_task(struct task *parent, struct thread_group *gro
     return child;
 }
 
+/* A new thread in the caller's group: its own host thread in the same stub, sharing the address space. */
+static long clone_thread(struct task *task, uint64_t flags, uint64_t stack, uint64_t parent_tid_address,
+                         uint64_t child_tid_address, uint64_t tls)
+{
+    if (!(flags & CLONE_VM))
+        return -EINVAL;
+    if (!sentry_platform->thread_new)
+        return -EINVAL;
+    int32_t tid = pid_allocate();
+    if (tid < 0)
+        return tid;
+    struct platform_context *context;
+    int error = sentry_platform->thread_new(task->context, &context);
+    if (error < 0) {
+        log_error("cannot create a host thread for a new application thread: %s", strerror(-error));
+        return -EAGAIN;
+    }
+    struct task *child = new_child_task(task, task->group, context, flags);
+    child->tid = tid;
+    struct user_regs_struct *registers = &child->registers.general;
+    registers->rax = 0;
+    if (stack)
+        registers->rsp = stack;
+    if (flags & CLONE_SETTLS)
+        registers->fs_base = tls;
+    if (flags & CLONE_PARENT_SETTID)
+        task_copy_out(task, parent_tid_address, &tid, sizeof(tid));
+    if (flags & CLONE_CHILD_SETTID)
+        task_copy_out(task, child_tid_address, &tid, sizeof(tid));
+    if (flags & CLONE_CHILD_CLEARTID)
+        child->clear_child_tid = child_tid_address;
+    loop_make_runnable(child);
+    return tid;
+}
+
 long process_clone(struct task *task, uint64_t flags, uint64_t stack, uint64_t parent_tid_address,
                    uint64_t child_tid_address, uint64_t tls)
 {
@@ -159,11 +204,15 @@ long process_clone(struct task *task, uint64_t flags, uint64_t stack, uint64_t p
     }
     const uint64_t supported = CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
                                CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_SETTLS |
-                               CLONE_DETACHED;
+                               CLONE_DETACHED | CLONE_THREAD | CLONE_SYSVSEM;
     if (flags & ~supported)
         return -EINVAL;  /* threads and namespaces are not supported yet */
     if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
         return -EINVAL;
+    if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
+        return -EINVAL;
+    if (flags & CLONE_THREAD)
+        return clone_thread(task, flags, stack, parent_tid_address, child_tid_address, tls);
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
         return -EINVAL;  /* sharing memory with a running process needs several stubs per address space */
     int exit_signal = (int)(flags & CSIGNAL);
@@ -350,8 +399,15 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
         return error;
     }
 
-    /* Point of no return: the new image replaces the old. */
+    /* Point of no return: the new image replaces the old, and every other thread of the group is gone
+     * (their host threads die with the old stub); the execing thread takes the group's id. */
     struct thread_group *group = task->group;
+    LIST_FOR_EACH(node, &group->threads) {
+        struct task *other = CONTAINER_OF(node, struct task, group_node);
+        if (other != task)
+            task_release_resources(other);
+    }
+    task->tid = group->tgid;
     struct mm *old = group->mm;
     group->mm = mm;
     task->context = mm->stub_thread;

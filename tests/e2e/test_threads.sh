@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# tests/e2e/test_threads.sh USANDBOX PLATFORM: multi-threaded programs (pthreads in C, Python's threading)
+# behave as natively: same output and exit status.
+set -u
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup
+
+PROGRAM=$FIXTURE/threads
+if ! cc -O2 -pthread -o "$PROGRAM" "$(dirname "$0")/programs/threads.c" 2>"$WORK/cc.err"; then
+  echo "not ok - compile tests/e2e/programs/threads.c"
+  sed 's/^/#   /' "$WORK/cc.err"
+  E2E_FAILED=$((E2E_FAILED + 1))
+else
+  run_differential "pthreads: futex locks, join, exit values, exit_group with live threads" --rc 3 "$PROGRAM"
+fi
+run_differential "python3 threading and a thread pool" /usr/bin/python3 -c '
+import threading, queue, concurrent.futures as futures
+results = queue.Queue()
+def work(n):
+    results.put(sum(range(n)))
+    return n
+threads = [threading.Thread(target=work, args=(1000 * i,)) for i in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(sorted(results.get() for _ in range(4)))
+with futures.ThreadPoolExecutor(2) as pool:
+    print(list(pool.map(work, [1, 2, 3])))'
+e2e_finish
