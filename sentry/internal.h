@@ -158,6 +158,9 @@ struct task {
     uint64_t start_time_ns;
 };
 
+#define PROCESS_POSIX_TIMERS 64
+struct process_timer;
+
 struct thread_group {
     int32_t tgid;
     struct list_node threads;
@@ -179,7 +182,12 @@ struct thread_group {
     struct wait_queue vfork_done;
     uint64_t start_time_ns;
     uint64_t user_time_ns, children_user_time_ns;
+    struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
+    struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
 };
+
+/* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
+void process_timers_release(struct thread_group *group, bool keep_real_timer);
 
 /* The task table and the process tree. */
 struct task *task_by_tid(int32_t tid);

@@ -65,6 +65,7 @@ void thread_group_exit(struct thread_group *group, int status)
         group->mm = NULL;
     }
     signal_queue_clear(&group->signals);
+    process_timers_release(group, false);
     group->zombie = true;
 
     /* Children are reparented to pid 1; zombies among them are its to reap now. */
@@ -416,6 +417,7 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
     mm_put(old);
 
     vfs_fd_table_close_on_exec(task->fds);
+    process_timers_release(group, true);
     if (group->handlers->references > 1) {
         struct signal_handlers *own = signal_handlers_clone(group->handlers);
         signal_handlers_put(group->handlers);

@@ -1062,7 +1062,27 @@ static SYSCALL_HANDLER(getdents64) { return list_directory(task, args, false); }
 
 static SYSCALL_HANDLER(getdents) { return list_directory(task, args, true); }
 
+/* fadvise64: advice only (the host decides the caching of donated files), but validated as Linux does:
+ * EBADF, ESPIPE for pipes and sockets, EINVAL for unknown advice or a negative length. */
+static SYSCALL_HANDLER(fadvise64)
+{
+    int advice = syscall_argument_int(args, 3);
+    struct vfs_file *file;
+    int error = syscall_get_file(task, syscall_argument_int(args, 0), false, &file);
+    if (error < 0)
+        return error;
+    struct stat status;
+    long result = 0;
+    if (vfs_fstat(file, &status) == 0 && (S_ISFIFO(status.st_mode) || S_ISSOCK(status.st_mode)))
+        result = -ESPIPE;
+    else if ((int64_t)args->arg[2] < 0 || advice < POSIX_FADV_NORMAL || advice > POSIX_FADV_NOREUSE)
+        result = -EINVAL;
+    vfs_file_put(file);
+    return result;
+}
+
 const struct syscall_binding syscall_bindings_file[] = {
+    { 221, sys_fadvise64 },
     { 0, sys_read },
     { 1, sys_write },
     { 3, sys_close },

@@ -66,5 +66,6 @@ extern const struct syscall_binding syscall_bindings_socket[];  /* socket.c: via
 extern const struct syscall_binding syscall_bindings_futex[];   /* futex.c */
 extern const struct syscall_binding syscall_bindings_xattr[];   /* xattr.c */
 extern const struct syscall_binding syscall_bindings_poll[];    /* poll.c: poll, ppoll, select, pselect6 */
+extern const struct syscall_binding syscall_bindings_timer[];   /* timer.c: alarm, itimers, POSIX timers */
 
 #endif

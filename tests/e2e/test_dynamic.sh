@@ -41,4 +41,16 @@ p = select.poll(); p.register(r, select.POLLIN); print(len(p.poll(100)))'
 run_differential "python3 subprocess" /usr/bin/python3 -c 'import subprocess
 print(subprocess.run(["/bin/echo", "child"], capture_output=True).stdout.decode().strip())
 print(subprocess.call(["/bin/sh", "-c", "exit 3"]))'
+run_differential "coreutils timeout kills with SIGALRM-driven timer" /bin/sh -c 'timeout 1 sleep 5; echo $?'
+run_differential "python3 interval timer and alarm" /usr/bin/python3 -c 'import signal, time
+signal.signal(signal.SIGALRM, lambda *a: print("alarm"))
+signal.setitimer(signal.ITIMER_REAL, 0.1, 0.1)
+time.sleep(0.35)
+signal.setitimer(signal.ITIMER_REAL, 0)
+print(signal.alarm(0))'
+run_differential "make -j2 builds and links a multi-file C program" /bin/sh -c 'mkdir -p @SCRATCH@/p && cd @SCRATCH@/p
+  printf "int add(int, int);\nint main(void) { return add(2, 3) == 5 ? 0 : 1; }\n" > main.c
+  printf "int add(int a, int b) { return a + b; }\n" > add.c
+  printf "app: main.o add.o\n\tcc -o \$@ main.o add.o\n" > Makefile
+  make -s -j2 && ./app && echo built-and-ran'
 e2e_finish

@@ -164,6 +164,15 @@ int main(void)
     TRY("select(-1)", select(-1, NULL, NULL, NULL, NULL));
     TRY("select(bad fd in set)", ({ fd_set set; FD_ZERO(&set); FD_SET(900, &set); select(901, &set, NULL, NULL, &(struct timeval){0, 0}); }));
     TRY("lgetxattr(missing)", syscall(SYS_lgetxattr, "/nonexistent", "user.x", buffer, sizeof(buffer)));
+    TRY("alarm(0)", alarm(0));
+    TRY("setitimer(bad which)", syscall(SYS_setitimer, 77, NULL, NULL));
+    TRY("setitimer(bad usec)", setitimer(ITIMER_REAL, &(struct itimerval){{0, 0}, {0, 2000000}}, NULL));
+    TRY("timer_create(bad clock)", syscall(SYS_timer_create, 12345, NULL, buffer));
+    TRY("timer_settime(bad id)", syscall(SYS_timer_settime, 4321, 0, buffer, NULL));
+    TRY("timer_delete(bad id)", syscall(SYS_timer_delete, 4321));
+    TRY("fadvise64(-1)", syscall(SYS_fadvise64, -1, 0, 0, 0));
+    TRY("fadvise64(pipe)", syscall(SYS_fadvise64, pipe_fds[0], 0, 0, 0));
+    TRY("fadvise64(bad advice)", syscall(SYS_fadvise64, directory, 0, 0, 99));
     fflush(stdout);
     return 0;
 }
