@@ -1,7 +1,651 @@
-/* syscalls/socket.c: the socket family. With the "none" network (the only one so far) there are no sockets
- * yet: every socket syscall stays unbound in the table, so it returns ENOSYS and is logged once by name. */
+/* syscalls/socket.c: the socket family. AF_UNIX sockets live in the Sentry (vfs/unix_socket.c); with the
+ * sandbox's "none" network every other family is absent, as on a kernel built without it (EAFNOSUPPORT). */
 #include "syscalls/syscalls.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#include "sentry/internal.h"
+#include "syscalls/internal.h"
+
+#define ARG(i) (args->arg[i])
+#define SOCKET_TYPE_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
+#define IOV_MAXIMUM 1024
+#define RIGHTS_MAXIMUM 253  /* SCM_MAX_FD */
+#define TRANSFER_MAXIMUM (1U << 20)
+
+static struct vfs_unix_credentials credentials_of(struct task *task)
+{
+    return (struct vfs_unix_credentials){task_pid(task), task->credentials.euid, task->credentials.egid};
+}
+
+static int install(struct task *task, struct vfs_file *file, bool close_on_exec)
+{
+    int fd = vfs_fd_install(task_fd_table(task), file, 0, close_on_exec, task_rlimit_current(task, RLIMIT_NOFILE));
+    vfs_file_put(file);
+    return fd;
+}
+
+/* The socket at fd: EBADF for no file, ENOTSOCK for another kind. */
+static long socket_file(struct task *task, int fd, struct vfs_file **out)
+{
+    struct vfs_file *file = vfs_fd_get(task_fd_table(task), fd);
+    if (!file)
+        return -EBADF;
+    if (!vfs_file_is_unix_socket(file)) {
+        vfs_file_put(file);
+        return -ENOTSOCK;
+    }
+    *out = file;
+    return 0;
+}
+
+static bool nonblocking(struct vfs_file *file, int flags)
+{
+    return (flags & MSG_DONTWAIT) || (vfs_file_status_flags(file) & O_NONBLOCK);
+}
+
+static long check_family_and_type(int family, int type, int protocol)
+{
+    if (type & ~(SOCKET_TYPE_FLAGS | 0xf))
+        return -EINVAL;
+    if (family < 0 || family >= AF_MAX)
+        return -EAFNOSUPPORT;
+    if (family != AF_UNIX)
+        return -EAFNOSUPPORT;
+    if (protocol != 0 && protocol != PF_UNIX)
+        return -EPROTONOSUPPORT;
+    return 0;
+}
+
+static SYSCALL_HANDLER(socket)
+{
+    int family = (int)ARG(0), type = (int)ARG(1), protocol = (int)ARG(2);
+    long error = check_family_and_type(family, type, protocol);
+    if (error < 0)
+        return error;
+    struct vfs_file *file;
+    struct vfs_unix_credentials credentials = credentials_of(task);
+    error = vfs_unix_socket_create(type & 0xf, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &credentials, &file);
+    if (error < 0)
+        return error;
+    return install(task, file, type & SOCK_CLOEXEC);
+}
+
+static SYSCALL_HANDLER(socketpair)
+{
+    int family = (int)ARG(0), type = (int)ARG(1), protocol = (int)ARG(2);
+    long error = check_family_and_type(family, type, protocol);
+    if (error < 0)
+        return error;
+    struct vfs_file *first, *second;
+    struct vfs_unix_credentials credentials = credentials_of(task);
+    error = vfs_unix_socketpair(type & 0xf, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &credentials, &first, &second);
+    if (error < 0)
+        return error;
+    int fds[2];
+    fds[0] = install(task, first, type & SOCK_CLOEXEC);
+    if (fds[0] < 0) {
+        vfs_file_put(second);
+        return fds[0];
+    }
+    fds[1] = install(task, second, type & SOCK_CLOEXEC);
+    if (fds[1] < 0) {
+        vfs_fd_close(task_fd_table(task), fds[0]);
+        return fds[1];
+    }
+    if (task_copy_out(task, ARG(3), fds, sizeof(fds)) < 0) {
+        vfs_fd_close(task_fd_table(task), fds[0]);
+        vfs_fd_close(task_fd_table(task), fds[1]);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+static long copy_address_in(struct task *task, uint64_t address, uint64_t length, struct sockaddr_un *out)
+{
+    if ((int)length < 0 || length > sizeof(struct sockaddr_storage))
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    if (length > sizeof(*out))
+        length = sizeof(*out);  /* AF_UNIX looks no further than sun_path */
+    if (task_copy_in(task, out, address, length) < 0)
+        return -EFAULT;
+    return (long)length;
+}
+
+/* Write an address out as Linux does: truncate to the caller's buffer, report the full length. */
+static long copy_address_out(struct task *task, uint64_t address, uint64_t length_address,
+                             const struct sockaddr_un *name, socklen_t length)
+{
+    if (!address)
+        return 0;
+    int capacity;
+    if (task_copy_in(task, &capacity, length_address, sizeof(capacity)) < 0)
+        return -EFAULT;
+    if (capacity < 0)
+        return -EINVAL;
+    if (task_copy_out(task, address, name, MIN((socklen_t)capacity, length)) < 0)
+        return -EFAULT;
+    int full = (int)length;
+    return task_copy_out(task, length_address, &full, sizeof(full)) < 0 ? -EFAULT : 0;
+}
+
+static SYSCALL_HANDLER(bind)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    struct sockaddr_un address;
+    long length = copy_address_in(task, ARG(1), ARG(2), &address);
+    if (length >= 0) {
+        struct vfs_context ctx;
+        task_vfs_context(task, &ctx);
+        length = vfs_unix_bind(&ctx, file, &address, (socklen_t)length);
+    }
+    vfs_file_put(file);
+    return length < 0 ? length : 0;
+}
+
+static SYSCALL_HANDLER(listen)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    error = vfs_unix_listen(file, (int)ARG(1));
+    vfs_file_put(file);
+    return error;
+}
+
+static SYSCALL_HANDLER(connect)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    struct sockaddr_un address;
+    long length = copy_address_in(task, ARG(1), ARG(2), &address);
+    if (length >= 0) {
+        struct vfs_context ctx;
+        task_vfs_context(task, &ctx);
+        length = vfs_unix_connect(&ctx, file, &address, (socklen_t)length);
+    }
+    vfs_file_put(file);
+    return length < 0 ? length : 0;
+}
+
+static long accept_common(struct task *task, const struct syscall_args *args, int flags)
+{
+    if (flags & ~SOCKET_TYPE_FLAGS)
+        return -EINVAL;
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    struct vfs_file *accepted;
+    error = vfs_unix_accept(file, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &accepted);
+    if (error == -EAGAIN && !nonblocking(file, 0)) {
+        error = task_wait_file(task, file, POLLIN);
+        vfs_file_put(file);
+        return error;
+    }
+    if (error < 0) {
+        vfs_file_put(file);
+        return error;
+    }
+    struct sockaddr_un peer;
+    socklen_t peer_length;
+    vfs_unix_name(accepted, true, &peer, &peer_length);
+    /* The connecting end is usually unnamed: report just the family, as Linux does. */
+    vfs_file_get(accepted);
+    int fd = install(task, accepted, flags & SOCK_CLOEXEC);
+    if (fd >= 0 && ARG(1) && copy_address_out(task, ARG(1), ARG(2), &peer, peer_length) < 0) {
+        vfs_fd_close(task_fd_table(task), fd);
+        fd = -EFAULT;
+    }
+    vfs_file_put(accepted);
+    vfs_file_put(file);
+    return fd;
+}
+
+static SYSCALL_HANDLER(accept) { return accept_common(task, args, 0); }
+static SYSCALL_HANDLER(accept4) { return accept_common(task, args, (int)ARG(3)); }
+
+static long name_common(struct task *task, const struct syscall_args *args, bool peer)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    struct sockaddr_un name;
+    socklen_t length;
+    error = vfs_unix_name(file, peer, &name, &length);
+    if (error == 0)
+        error = copy_address_out(task, ARG(1), ARG(2), &name, length);
+    vfs_file_put(file);
+    return error;
+}
+
+static SYSCALL_HANDLER(getsockname) { return name_common(task, args, false); }
+static SYSCALL_HANDLER(getpeername) { return name_common(task, args, true); }
+
+static SYSCALL_HANDLER(shutdown)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    error = vfs_unix_shutdown(file, (int)ARG(1));
+    vfs_file_put(file);
+    return error;
+}
+
+static SYSCALL_HANDLER(getsockopt)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    int level = (int)ARG(1), option = (int)ARG(2);
+    int length;
+    if (task_copy_in(task, &length, ARG(4), sizeof(length)) < 0) {
+        vfs_file_put(file);
+        return -EFAULT;
+    }
+    if (length < 0) {
+        vfs_file_put(file);
+        return -EINVAL;
+    }
+    int value = 0;
+    struct vfs_unix_credentials peer;
+    error = level == SOL_SOCKET ? vfs_unix_get_option(file, option, &value, &peer) : -EOPNOTSUPP;
+    vfs_file_put(file);
+    if (error < 0)
+        return error;
+    const void *result = &value;
+    size_t size = sizeof(value);
+    if (option == SO_PEERCRED) {
+        result = &peer;
+        size = sizeof(peer);
+    }
+    size = MIN(size, (size_t)length);
+    if (task_copy_out(task, ARG(3), result, size) < 0)
+        return -EFAULT;
+    int written = (int)size;
+    return task_copy_out(task, ARG(4), &written, sizeof(written)) < 0 ? -EFAULT : 0;
+}
+
+static SYSCALL_HANDLER(setsockopt)
+{
+    struct vfs_file *file;
+    long error = socket_file(task, (int)ARG(0), &file);
+    if (error < 0)
+        return error;
+    int level = (int)ARG(1), option = (int)ARG(2);
+    int value = 0;
+    if (level != SOL_SOCKET) {
+        error = -EOPNOTSUPP;
+    } else if (ARG(4) < sizeof(int)) {
+        error = -EINVAL;
+    } else if (task_copy_in(task, &value, ARG(3), sizeof(value)) < 0) {
+        error = -EFAULT;
+    } else {
+        error = vfs_unix_set_option(file, option, value);
+    }
+    vfs_file_put(file);
+    return error;
+}
+
+/* ---- sending and receiving ---- */
+
+struct message_buffers {
+    uint8_t *data;
+    size_t length;
+    struct iovec iov[IOV_MAXIMUM];
+    int iov_count;
+};
+
+static long gather(struct task *task, uint64_t iov_address, uint64_t iov_count, struct message_buffers *buffers,
+                   bool copy_data)
+{
+    if (iov_count > IOV_MAXIMUM)
+        return -EMSGSIZE;
+    buffers->iov_count = (int)iov_count;
+    if (iov_count && task_copy_in(task, buffers->iov, iov_address, iov_count * sizeof(struct iovec)) < 0)
+        return -EFAULT;
+    size_t total = 0;
+    for (uint64_t i = 0; i < iov_count; i++) {
+        if ((ssize_t)buffers->iov[i].iov_len < 0)
+            return -EINVAL;
+        total += buffers->iov[i].iov_len;
+        if (total > SSIZE_MAX)
+            return -EINVAL;
+    }
+    buffers->length = MIN(total, (size_t)TRANSFER_MAXIMUM);
+    buffers->data = xcalloc(buffers->length ? buffers->length : 1, 1);
+    if (!copy_data)
+        return 0;
+    size_t done = 0;
+    for (uint64_t i = 0; i < iov_count && done < buffers->length; i++) {
+        size_t chunk = MIN(buffers->iov[i].iov_len, buffers->length - done);
+        if (task_copy_in(task, buffers->data + done, (uint64_t)buffers->iov[i].iov_base, chunk) < 0)
+            return -EFAULT;
+        done += chunk;
+    }
+    return 0;
+}
+
+static long scatter(struct task *task, const struct message_buffers *buffers, size_t length)
+{
+    size_t done = 0;
+    for (int i = 0; i < buffers->iov_count && done < length; i++) {
+        size_t chunk = MIN(buffers->iov[i].iov_len, length - done);
+        if (task_copy_out(task, (uint64_t)buffers->iov[i].iov_base, buffers->data + done, chunk) < 0)
+            return -EFAULT;
+        done += chunk;
+    }
+    return 0;
+}
+
+/* SCM_RIGHTS and SCM_CREDENTIALS from a control buffer: file references to pass, validated credentials. */
+static long parse_control(struct task *task, uint64_t control, uint64_t control_length, struct vfs_file ***rights,
+                          size_t *rights_count, struct vfs_unix_credentials *credentials, bool *has_credentials)
+{
+    *rights = NULL;
+    *rights_count = 0;
+    *has_credentials = false;
+    if (!control || control_length == 0)
+        return 0;
+    if (control_length > 65536)
+        return -ENOBUFS;
+    uint8_t *buffer = xcalloc(control_length, 1);
+    long error = 0;
+    if (task_copy_in(task, buffer, control, control_length) < 0) {
+        free(buffer);
+        return -EFAULT;
+    }
+    struct msghdr header = {.msg_control = buffer, .msg_controllen = control_length};
+    for (struct cmsghdr *item = CMSG_FIRSTHDR(&header); item && error == 0; item = CMSG_NXTHDR(&header, item)) {
+        if (item->cmsg_len < sizeof(struct cmsghdr) || item->cmsg_len > control_length) {
+            error = -EINVAL;
+            break;
+        }
+        if (item->cmsg_level != SOL_SOCKET) {
+            error = -EINVAL;
+            break;
+        }
+        size_t payload = item->cmsg_len - CMSG_LEN(0);
+        if (item->cmsg_type == SCM_RIGHTS) {
+            size_t count = payload / sizeof(int);
+            if (*rights_count + count > RIGHTS_MAXIMUM) {
+                error = -EINVAL;
+                break;
+            }
+            struct vfs_file **grown = realloc(*rights, (*rights_count + count) * sizeof(**rights) + 1);
+            if (!grown)
+                abort();
+            *rights = grown;
+            for (size_t i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(item) + i * sizeof(int), sizeof(fd));
+                struct vfs_file *file = vfs_fd_get(task_fd_table(task), fd);
+                if (!file) {
+                    error = -EBADF;
+                    break;
+                }
+                (*rights)[(*rights_count)++] = file;
+            }
+        } else if (item->cmsg_type == SCM_CREDENTIALS) {
+            if (payload < sizeof(struct ucred)) {
+                error = -EINVAL;
+                break;
+            }
+            struct ucred given;
+            memcpy(&given, CMSG_DATA(item), sizeof(given));
+            /* Only root may claim other identities (Linux: CAP_SYS_ADMIN/SETUID/SETGID). */
+            bool privileged = task->credentials.euid == 0;
+            if (!privileged && (given.pid != task_pid(task) || given.uid != task->credentials.euid ||
+                                given.gid != task->credentials.egid))
+                error = -EPERM;
+            *credentials = (struct vfs_unix_credentials){given.pid, given.uid, given.gid};
+            *has_credentials = true;
+        } else {
+            error = -EINVAL;
+        }
+    }
+    free(buffer);
+    if (error < 0) {
+        for (size_t i = 0; i < *rights_count; i++)
+            vfs_file_put((*rights)[i]);
+        free(*rights);
+        *rights = NULL;
+        *rights_count = 0;
+    }
+    return error;
+}
+
+static long send_common(struct task *task, int fd, const struct message_buffers *buffers, int flags,
+                        uint64_t to_address, uint64_t to_length, uint64_t control, uint64_t control_length)
+{
+    if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_CONFIRM | MSG_DONTROUTE | MSG_OOB))
+        return -EINVAL;
+    if (flags & MSG_OOB)
+        return -EOPNOTSUPP;
+    struct vfs_file *file;
+    long error = socket_file(task, fd, &file);
+    if (error < 0)
+        return error;
+    struct sockaddr_un to;
+    long to_size = 0;
+    if (to_address) {
+        to_size = copy_address_in(task, to_address, to_length, &to);
+        if (to_size < 0) {
+            vfs_file_put(file);
+            return to_size;
+        }
+    }
+    struct vfs_file **rights;
+    size_t rights_count;
+    struct vfs_unix_credentials credentials;
+    bool has_credentials;
+    error = parse_control(task, control, control_length, &rights, &rights_count, &credentials, &has_credentials);
+    if (error < 0) {
+        vfs_file_put(file);
+        return error;
+    }
+    struct vfs_context ctx;
+    task_vfs_context(task, &ctx);
+    struct vfs_unix_send request = {
+        .data = buffers->data, .length = buffers->length, .rights = rights, .rights_count = rights_count,
+        .credentials = has_credentials ? &credentials : NULL, .to = to_address ? &to : NULL,
+        .to_length = (socklen_t)to_size, .context = &ctx,
+    };
+    ssize_t sent = vfs_unix_send(file, &request);
+    for (size_t i = 0; i < rights_count; i++)
+        vfs_file_put(rights[i]);
+    free(rights);
+    if (sent == -EAGAIN && !nonblocking(file, flags)) {
+        long waited = task_wait_file(task, file, POLLOUT);
+        vfs_file_put(file);
+        return waited;
+    }
+    if (sent == -EPIPE && !(flags & MSG_NOSIGNAL))
+        task_send_signal(task, SIGPIPE);
+    vfs_file_put(file);
+    return sent;
+}
+
+static long receive_common(struct task *task, int fd, struct message_buffers *buffers, int flags,
+                           uint64_t from_address, uint64_t from_length_address, struct msghdr *header,
+                           uint64_t header_address)
+{
+    if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC | MSG_ERRQUEUE | MSG_OOB))
+        return -EINVAL;
+    if (flags & (MSG_OOB | MSG_ERRQUEUE))
+        return flags & MSG_OOB ? -EOPNOTSUPP : -EAGAIN;
+    struct vfs_file *file;
+    long error = socket_file(task, fd, &file);
+    if (error < 0)
+        return error;
+    struct vfs_unix_receive request = {.data = buffers->data, .length = buffers->length, .flags = flags};
+    ssize_t received = vfs_unix_receive(file, &request);
+    if (received == -EAGAIN && !nonblocking(file, flags)) {
+        long waited = task_wait_file(task, file, POLLIN);
+        vfs_file_put(file);
+        return waited;
+    }
+    vfs_file_put(file);
+    if (received < 0)
+        return received;
+    long result = scatter(task, buffers, MIN((size_t)received, buffers->length));
+    if (result == 0 && from_address && request.from_length)
+        result = copy_address_out(task, from_address, from_length_address, &request.from, request.from_length);
+    else if (result == 0 && from_address) {
+        int zero = 0;
+        result = task_copy_out(task, from_length_address, &zero, sizeof(zero));
+    }
+    if (result == 0 && header) {
+        /* Control messages: passed fds become ours; what does not fit is closed and MSG_CTRUNC set. */
+        size_t capacity = header->msg_control ? header->msg_controllen : 0;
+        uint8_t *control = xcalloc(capacity + 1, 1);
+        size_t used = 0;
+        int message_flags = request.message_flags;
+        if (request.credentials_present) {
+            struct ucred sender = {request.credentials.pid, request.credentials.uid, request.credentials.gid};
+            if (capacity - used >= CMSG_SPACE(sizeof(sender))) {
+                struct cmsghdr *item = (struct cmsghdr *)(control + used);
+                item->cmsg_len = CMSG_LEN(sizeof(sender));
+                item->cmsg_level = SOL_SOCKET;
+                item->cmsg_type = SCM_CREDENTIALS;
+                memcpy(CMSG_DATA(item), &sender, sizeof(sender));
+                used += CMSG_SPACE(sizeof(sender));
+            } else {
+                message_flags |= MSG_CTRUNC;
+            }
+        }
+        if (request.rights_count) {
+            size_t room = capacity - used < CMSG_LEN(0) ? 0 : (capacity - used - CMSG_LEN(0)) / sizeof(int);
+            size_t count = MIN(room, request.rights_count);
+            if (count < request.rights_count)
+                message_flags |= MSG_CTRUNC;
+            if (count) {
+                struct cmsghdr *item = (struct cmsghdr *)(control + used);
+                item->cmsg_len = CMSG_LEN(count * sizeof(int));
+                item->cmsg_level = SOL_SOCKET;
+                item->cmsg_type = SCM_RIGHTS;
+                for (size_t i = 0; i < count; i++) {
+                    int new_fd = vfs_fd_install(task_fd_table(task), request.rights[i], 0, flags & MSG_CMSG_CLOEXEC,
+                                                task_rlimit_current(task, RLIMIT_NOFILE));
+                    if (new_fd < 0) {
+                        message_flags |= MSG_CTRUNC;
+                        item->cmsg_len = CMSG_LEN(i * sizeof(int));
+                        break;
+                    }
+                    memcpy(CMSG_DATA(item) + i * sizeof(int), &new_fd, sizeof(new_fd));
+                }
+                used += CMSG_SPACE((item->cmsg_len - CMSG_LEN(0)));
+                used = MIN(used, capacity);
+            }
+        }
+        if (used && task_copy_out(task, (uint64_t)header->msg_control, control, used) < 0)
+            result = -EFAULT;
+        free(control);
+        header->msg_controllen = used;
+        header->msg_flags = message_flags;
+        if (result == 0 && (task_copy_out(task, header_address + offsetof(struct msghdr, msg_controllen),
+                                          &header->msg_controllen, sizeof(header->msg_controllen)) < 0 ||
+                            task_copy_out(task, header_address + offsetof(struct msghdr, msg_flags),
+                                          &header->msg_flags, sizeof(header->msg_flags)) < 0))
+            result = -EFAULT;
+    }
+    for (size_t i = 0; i < request.rights_count; i++)
+        vfs_file_put(request.rights[i]);
+    free(request.rights);
+    return result < 0 ? result : received;
+}
+
+static SYSCALL_HANDLER(sendto)
+{
+    struct message_buffers buffers;
+    struct iovec single = {(void *)ARG(1), ARG(2)};
+    memset(&buffers, 0, sizeof(buffers));
+    if (ARG(2) > SSIZE_MAX)
+        return -EINVAL;
+    buffers.iov[0] = single;
+    buffers.iov_count = 1;
+    buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);
+    buffers.data = xcalloc(buffers.length ? buffers.length : 1, 1);
+    long result = task_copy_in(task, buffers.data, ARG(1), buffers.length) < 0 ? -EFAULT
+                  : send_common(task, (int)ARG(0), &buffers, (int)ARG(3), ARG(4), ARG(5), 0, 0);
+    free(buffers.data);
+    return result;
+}
+
+static SYSCALL_HANDLER(recvfrom)
+{
+    struct message_buffers buffers;
+    memset(&buffers, 0, sizeof(buffers));
+    buffers.iov[0] = (struct iovec){(void *)ARG(1), ARG(2)};
+    buffers.iov_count = 1;
+    buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);
+    buffers.data = xcalloc(buffers.length ? buffers.length : 1, 1);
+    long result = receive_common(task, (int)ARG(0), &buffers, (int)ARG(3), ARG(4), ARG(5), NULL, 0);
+    free(buffers.data);
+    return result;
+}
+
+static SYSCALL_HANDLER(sendmsg)
+{
+    struct msghdr header;
+    if (task_copy_in(task, &header, ARG(1), sizeof(header)) < 0)
+        return -EFAULT;
+    struct message_buffers *buffers = xcalloc(1, sizeof(*buffers));
+    long result = gather(task, (uint64_t)header.msg_iov, header.msg_iovlen, buffers, true);
+    if (result == 0)
+        result = send_common(task, (int)ARG(0), buffers, (int)ARG(2), (uint64_t)header.msg_name, header.msg_namelen,
+                             (uint64_t)header.msg_control, header.msg_controllen);
+    free(buffers->data);
+    free(buffers);
+    return result;
+}
+
+static SYSCALL_HANDLER(recvmsg)
+{
+    struct msghdr header;
+    if (task_copy_in(task, &header, ARG(1), sizeof(header)) < 0)
+        return -EFAULT;
+    struct message_buffers *buffers = xcalloc(1, sizeof(*buffers));
+    long result = gather(task, (uint64_t)header.msg_iov, header.msg_iovlen, buffers, false);
+    if (result == 0) {
+        uint64_t name_length_address = ARG(1) + offsetof(struct msghdr, msg_namelen);
+        if (header.msg_name) {
+            /* recvmsg takes the name buffer's size from msg_namelen, and writes the real length back. */
+            result = receive_common(task, (int)ARG(0), buffers, (int)ARG(2), (uint64_t)header.msg_name,
+                                    name_length_address, &header, ARG(1));
+        } else {
+            result = receive_common(task, (int)ARG(0), buffers, (int)ARG(2), 0, 0, &header, ARG(1));
+        }
+    }
+    free(buffers->data);
+    free(buffers);
+    return result;
+}
+
 const struct syscall_binding syscall_bindings_socket[] = {
-    {-1, NULL},
+    {__NR_socket, sys_socket}, {__NR_socketpair, sys_socketpair}, {__NR_bind, sys_bind},
+    {__NR_listen, sys_listen}, {__NR_connect, sys_connect}, {__NR_accept, sys_accept},
+    {__NR_accept4, sys_accept4}, {__NR_getsockname, sys_getsockname}, {__NR_getpeername, sys_getpeername},
+    {__NR_shutdown, sys_shutdown}, {__NR_getsockopt, sys_getsockopt}, {__NR_setsockopt, sys_setsockopt},
+    {__NR_sendto, sys_sendto}, {__NR_recvfrom, sys_recvfrom}, {__NR_sendmsg, sys_sendmsg},
+    {__NR_recvmsg, sys_recvmsg}, {-1, NULL},
 };

@@ -166,4 +166,51 @@ int vfs_fd_set_close_on_exec(struct vfs_fd_table *table, int fd, bool close_on_e
 void vfs_fd_table_close_on_exec(struct vfs_fd_table *table);
 int vfs_fd_next_open(struct vfs_fd_table *table, int from);  /* lowest open fd >= from, or -1 */
 
+/* ---- AF_UNIX sockets (unix_socket.c) ----
+ * Non-blocking like every vfs call: -EAGAIN where Linux would wait (the caller waits with vfs_poll). */
+#include <sys/socket.h>
+#include <sys/un.h>
+struct vfs_unix_credentials {
+    int32_t pid;
+    uint32_t uid, gid;
+};
+struct vfs_unix_send {
+    const void *data;
+    size_t length;
+    struct vfs_file *const *rights;   /* SCM_RIGHTS: files to pass (the message takes its own references) */
+    size_t rights_count;
+    const struct vfs_unix_credentials *credentials; /* SCM_CREDENTIALS, already validated; NULL: the socket's */
+    const struct sockaddr_un *to;      /* datagram destination, or NULL */
+    socklen_t to_length;
+    const struct vfs_context *context; /* to resolve path names in to */
+};
+struct vfs_unix_receive {
+    void *data;
+    size_t length;
+    int flags;                          /* MSG_PEEK, MSG_TRUNC */
+    int message_flags;                  /* out: MSG_TRUNC */
+    struct vfs_file **rights;           /* out: passed files, owned by the caller (free the array) */
+    size_t rights_count;
+    struct vfs_unix_credentials credentials;  /* out: the sender's */
+    bool credentials_present;                 /* out: SO_PASSCRED is on */
+    struct sockaddr_un from;                  /* out: the sender's name */
+    socklen_t from_length;
+};
+bool vfs_file_is_unix_socket(struct vfs_file *file);
+int vfs_unix_socket_create(int type, int flags, const struct vfs_unix_credentials *credentials, struct vfs_file **out);
+int vfs_unix_socketpair(int type, int flags, const struct vfs_unix_credentials *credentials, struct vfs_file **first,
+                        struct vfs_file **second);
+int vfs_unix_bind(const struct vfs_context *ctx, struct vfs_file *socket, const struct sockaddr_un *address,
+                  socklen_t length);
+int vfs_unix_listen(struct vfs_file *socket, int backlog);
+int vfs_unix_connect(const struct vfs_context *ctx, struct vfs_file *socket, const struct sockaddr_un *address,
+                     socklen_t length);
+int vfs_unix_accept(struct vfs_file *listener, int flags, struct vfs_file **out);
+int vfs_unix_name(struct vfs_file *socket, bool peer, struct sockaddr_un *address, socklen_t *length);
+int vfs_unix_shutdown(struct vfs_file *socket, int how);
+int vfs_unix_get_option(struct vfs_file *socket, int option, int *value, struct vfs_unix_credentials *peer);
+int vfs_unix_set_option(struct vfs_file *socket, int option, int value);
+ssize_t vfs_unix_send(struct vfs_file *socket, const struct vfs_unix_send *request);
+ssize_t vfs_unix_receive(struct vfs_file *socket, struct vfs_unix_receive *request);
+
 #endif
