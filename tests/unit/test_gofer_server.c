@@ -16,12 +16,14 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -919,6 +921,61 @@ static void test_undersized_frame_closes_the_connection(void **state)
     assert_int_equal(read(fd, &byte, 1), 0);
 }
 
+/* Serving the host's "/" must not hand out the host kernel's own interfaces: the root of a procfs or sysfs
+ * mount shows its attributes (so "ls -l /" works) and nothing else. */
+static void test_kernel_interface_filesystems_are_refused(void **state)
+{
+    (void)state;
+    const char *roots[] = {"/", "/proc"};
+    for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+        int sockets[2];
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(sockets[0]);
+            int root_fd = open(roots[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+            _exit(root_fd >= 0 && gofer_serve(sockets[1], root_fd, true) == 0 ? 0 : 1);
+        }
+        close(sockets[1]);
+        struct gofer_client *client = gofer_client_new(sockets[0]);
+        uint32_t root, fid;
+        if (strcmp(roots[i], "/proc") == 0) {
+            assert_int_equal(gofer_attach(client, "/", &root, NULL), -EACCES);
+        } else {
+            assert_int_equal(gofer_attach(client, "/", &root, NULL), 0);
+            struct statfs filesystem;
+            const char *mounts[] = {"proc", "sys"};
+            for (size_t m = 0; m < ARRAY_SIZE(mounts); m++) {
+                char path[16];
+                snprintf(path, sizeof(path), "/%s", mounts[m]);
+                if (statfs(path, &filesystem) != 0 ||
+                    (filesystem.f_type != PROC_SUPER_MAGIC && filesystem.f_type != SYSFS_MAGIC))
+                    continue;
+                struct gofer_attr attr;
+                assert_int_equal(gofer_walk(client, root, mounts[m], &fid, &attr), 0);
+                assert_true(S_ISDIR(attr.mode));
+                assert_int_equal(gofer_getattr(client, fid, &attr), 0);
+                uint32_t inside;
+                assert_int_equal(gofer_walk(client, fid, "self", &inside, NULL), -EACCES);
+                assert_int_equal(gofer_walk(client, fid, "kernel", &inside, NULL), -EACCES);
+                int fd = -1;
+                assert_int_equal(gofer_open(client, fid, O_RDONLY | O_DIRECTORY, &fd), -EACCES);
+                assert_int_equal(fd, -1);
+                struct gofer_dirent entries[4];
+                size_t count;
+                assert_int_equal(gofer_readdir(client, fid, 0, entries, ARRAY_SIZE(entries), &count), -EACCES);
+                assert_int_equal(gofer_clunk(client, fid), 0);
+            }
+            assert_int_equal(gofer_walk(client, root, "etc", &fid, NULL), 0);  /* ordinary files are fine */
+        }
+        gofer_client_free(client);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+}
+
 /* ---- a lying Gofer: the client must answer -EIO, never crash or leak ---- */
 
 enum fake_reply {
@@ -1130,6 +1187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed_messages_get_error_replies, setup_raw, teardown),
         cmocka_unit_test_setup_teardown(test_unframeable_message_closes_the_connection, setup_raw, teardown),
         cmocka_unit_test_setup_teardown(test_undersized_frame_closes_the_connection, setup_raw, teardown),
+        cmocka_unit_test(test_kernel_interface_filesystems_are_refused),
         cmocka_unit_test(test_client_rejects_lying_replies),
         cmocka_unit_test_setup_teardown(test_gofer_main_confines_itself_and_serves, setup_raw, teardown),
         cmocka_unit_test(test_gofer_main_fails_cleanly_without_a_root),
