@@ -24,11 +24,17 @@ void waiter_remove(struct waiter *waiter)
 
 void wait_queue_notify(struct wait_queue *queue, uint32_t events)
 {
-    /* wake() may remove its own waiter (and only its own), so walk with a saved next pointer. */
-    LIST_FOR_EACH_SAFE(node, next, &queue->waiters) {
+    /* A wake() may remove any waiter of this queue, not only its own (a task cancels all its waits), so
+     * the walk keeps its place with a marker that is never woken (its events are 0). */
+    struct waiter marker = {.events = 0};
+    struct list_node *node = queue->waiters.next;
+    while (node != &queue->waiters) {
         struct waiter *waiter = CONTAINER_OF(node, struct waiter, node);
+        list_insert_tail(node->next, &marker.node);  /* just after node */
         if (waiter->events & events)
             waiter->wake(waiter, events);
+        node = marker.node.next;
+        list_remove(&marker.node);
     }
 }
 

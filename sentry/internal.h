@@ -138,6 +138,7 @@ struct task {
     uint64_t wait_deadline;         /* CLOCK_MONOTONIC ns, 0 = none */
     bool woken;
     long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
+    uint64_t awaited_signals;       /* rt_sigtimedwait: these end the wait instead of interrupting it */
     uint64_t robust_list, robust_list_length;
     int parent_death_signal;
     bool no_new_privileges;
@@ -231,6 +232,9 @@ int signal_send_to_task(struct task *task, const siginfo_t *info);
 /* Before resuming: deliver one pending unblocked signal (frame on the stack, or default action). */
 void signal_deliver_pending(struct task *task);
 bool signal_pending_for(struct task *task); /* an unblocked signal is pending */
+bool signal_awaited(struct task *task);     /* a signal of task->awaited_signals is pending */
+/* Take the lowest pending signal of set (thread queue first): its number, or 0 if none. */
+int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info);
 long signal_return(struct task *task);       /* rt_sigreturn */
 bool signal_is_ignored(struct thread_group *group, int signal);
 struct signal_handlers *signal_handlers_new(void);

@@ -52,13 +52,13 @@ int task_reserve_waits(struct task *task, int count)
     return 0;
 }
 
+/* Called from inside wait_queue_notify: the waits are cancelled when the task runs again, never here, since
+ * dropping a file reference now could free the very queue being notified. */
 void task_wake(struct task *task)
 {
     task->woken = true;
-    if (task->state == TASK_STATE_BLOCKED) {
-        task_cancel_waits(task);
+    if (task->state == TASK_STATE_BLOCKED)
         loop_make_runnable(task);
-    }
 }
 
 static void waiter_wakes_task(struct waiter *waiter, uint32_t events)
@@ -120,7 +120,6 @@ bool task_syscall_is_restarted(const struct task *task) { return task->syscall_r
 void task_interrupt(struct task *task)
 {
     if (task->state == TASK_STATE_BLOCKED) {
-        task_cancel_waits(task);
         loop_make_runnable(task);
     } else if (task->state == TASK_STATE_RUNNING) {
         sentry_platform->interrupt(task->context);
@@ -154,8 +153,9 @@ void task_finish_syscall(struct task *task, long result)
 
 static void execute_syscall(struct task *task)
 {
+    task_cancel_waits(task);  /* a re-run after a wake-up starts from no waits at all */
     long interrupted = task->interrupted_result ? task->interrupted_result : -SENTRY_ERESTARTSYS;
-    if (task->syscall_restarted && signal_pending_for(task)) {
+    if (task->syscall_restarted && signal_pending_for(task) && !signal_awaited(task)) {
         /* Interrupted while waiting: the signal's delivery decides between -EINTR and a restart. */
         task_finish_syscall(task, interrupted);
         return;
@@ -172,7 +172,7 @@ static void execute_syscall(struct task *task)
         return;
     if (result == -SENTRY_ERESTARTSYS && task->blocking) {
         task->blocking = false;
-        if (signal_pending_for(task)) {
+        if (signal_pending_for(task) && !signal_awaited(task)) {
             task_cancel_waits(task);
             task_finish_syscall(task, task->interrupted_result ? task->interrupted_result : -SENTRY_ERESTARTSYS);
         } else if (task->woken) {
@@ -201,6 +201,7 @@ static void handle_syscall_stop(struct task *task)
     task->in_syscall = true;
     task->syscall_restarted = false;
     task->interrupted_result = 0;
+    task->awaited_signals = 0;
     memset(task->restart_state, 0, sizeof(task->restart_state));
     if (sentry_strace)
         strace_line(task, 0, true);
@@ -358,7 +359,11 @@ static void expire_file_timers(uint64_t now)
     }
 }
 
-void loop_initialize(void) { vfs_set_host_fd_watcher(watch_host_fd); }
+void loop_initialize(void)
+{
+    vfs_set_host_fd_watcher(watch_host_fd);
+    vfs_set_timer_hook(loop_arm_timer);
+}
 
 /* Reaped groups are freed between steps, never under a handler that may still hold one of their tasks. */
 static struct thread_group **released_groups;

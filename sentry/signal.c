@@ -221,6 +221,20 @@ static int next_deliverable(struct task *task, uint64_t *from_group)
     return __builtin_ctzll(candidates) + 1;
 }
 
+bool signal_awaited(struct task *task)
+{
+    return ((task->signals.pending | task->group->signals.pending) & task->awaited_signals) != 0;
+}
+
+int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info)
+{
+    uint64_t own = task->signals.pending & set, shared = task->group->signals.pending & set;
+    if (!own && !shared)
+        return 0;
+    int signal = __builtin_ctzll(own ? own : shared) + 1;
+    return dequeue_signal(own ? &task->signals : &task->group->signals, signal, info) ? signal : 0;
+}
+
 bool signal_pending_for(struct task *task)
 {
     uint64_t from_group;

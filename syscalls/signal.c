@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "sentry/internal.h"
 
@@ -217,7 +218,102 @@ static long kill_thread(struct task *task, int32_t tgid, int32_t tid, long signa
 static SYSCALL_HANDLER(tgkill) { return kill_thread(task, (int32_t)ARG(0), (int32_t)ARG(1), (long)ARG(2)); }
 static SYSCALL_HANDLER(tkill) { return kill_thread(task, -1, (int32_t)ARG(0), (long)ARG(1)); }
 
+/* restart_state of rt_sigtimedwait */
+enum { WAIT_STATE_STARTED, WAIT_STATE_DEADLINE, WAIT_STATE_MASK };
+
+static SYSCALL_HANDLER(rt_sigtimedwait)
+{
+    uint64_t *state = task_syscall_restart_state(task);
+    if (ARG(3) != KERNEL_SIGSET_SIZE)
+        return -EINVAL;
+    uint64_t set;
+    if (task_copy_in(task, &set, ARG(0), sizeof(set)) < 0)
+        return -EFAULT;
+    set &= ~UNBLOCKABLE;
+    if (!state[WAIT_STATE_STARTED]) {
+        state[WAIT_STATE_DEADLINE] = 0;
+        if (ARG(2)) {
+            struct timespec timeout;
+            if (task_copy_in(task, &timeout, ARG(2), sizeof(timeout)) < 0)
+                return -EFAULT;
+            if (timeout.tv_sec < 0 || timeout.tv_nsec < 0 || timeout.tv_nsec >= 1000000000L)
+                return -EINVAL;
+            state[WAIT_STATE_DEADLINE] = monotonic_nanoseconds() + (uint64_t)timeout.tv_sec * 1000000000ULL +
+                                         (uint64_t)timeout.tv_nsec;
+        }
+    }
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    int signal = signal_dequeue_from(task, set, &info);
+    if (signal) {
+        if (state[WAIT_STATE_STARTED]) {
+            task->signal_mask = state[WAIT_STATE_MASK];
+            task->restore_saved_mask = false;
+        }
+        if (ARG(1) && task_copy_out(task, ARG(1), &info, sizeof(info)) < 0)
+            return -EFAULT;
+        return signal;
+    }
+    if (state[WAIT_STATE_STARTED] && state[WAIT_STATE_DEADLINE] && monotonic_nanoseconds() >= state[WAIT_STATE_DEADLINE]) {
+        task->signal_mask = state[WAIT_STATE_MASK];
+        task->restore_saved_mask = false;
+        return -EAGAIN;
+    }
+    if (ARG(2) && state[WAIT_STATE_DEADLINE] && !state[WAIT_STATE_STARTED] &&
+        monotonic_nanoseconds() >= state[WAIT_STATE_DEADLINE])
+        return -EAGAIN;  /* a zero timeout polls */
+    if (!state[WAIT_STATE_STARTED]) {
+        /* While waiting, the awaited signals are unblocked so that they reach us (Linux does the same). */
+        state[WAIT_STATE_STARTED] = 1;
+        state[WAIT_STATE_MASK] = task->signal_mask;
+        task->saved_signal_mask = task->signal_mask;
+        task->restore_saved_mask = true;
+        task->signal_mask &= ~set;
+    }
+    task->awaited_signals = set;
+    task->interrupted_result = -EINTR;
+    return task_wait_deadline(task, state[WAIT_STATE_DEADLINE]);
+}
+
+static long queue_signal_info(struct task *task, int32_t tgid, int32_t tid, int signal, uint64_t info_address)
+{
+    if (!valid_signal(signal))
+        return -EINVAL;
+    siginfo_t info;
+    if (task_copy_in(task, &info, info_address, sizeof(info)) < 0)
+        return -EFAULT;
+    /* Only the kernel may claim kernel codes or SI_TKILL, unless sending to oneself (Linux's rule). */
+    bool self = tgid == task->group->tgid;
+    if ((info.si_code >= 0 || info.si_code == SI_TKILL) && !self)
+        return -EPERM;
+    info.si_signo = signal;
+    if (tid == 0) {
+        struct thread_group *group = thread_group_by_tgid(tgid);
+        if (!group || group->zombie)
+            return -ESRCH;
+        return signal_send_to_group(group, &info);
+    }
+    struct task *target = task_by_tid(tid);
+    if (!target || target->group->tgid != tgid)
+        return -ESRCH;
+    return signal_send_to_task(target, &info);
+}
+
+static SYSCALL_HANDLER(rt_sigqueueinfo)
+{
+    return queue_signal_info(task, (int32_t)ARG(0), 0, (int)ARG(1), ARG(2));
+}
+
+static SYSCALL_HANDLER(rt_tgsigqueueinfo)
+{
+    if ((int32_t)ARG(0) <= 0 || (int32_t)ARG(1) <= 0)
+        return -EINVAL;
+    return queue_signal_info(task, (int32_t)ARG(0), (int32_t)ARG(1), (int)ARG(2), ARG(3));
+}
+
 const struct syscall_binding syscall_bindings_signal[] = {
+    {__NR_rt_sigtimedwait, sys_rt_sigtimedwait}, {__NR_rt_sigqueueinfo, sys_rt_sigqueueinfo},
+    {__NR_rt_tgsigqueueinfo, sys_rt_tgsigqueueinfo},
     {__NR_rt_sigaction, sys_rt_sigaction}, {__NR_rt_sigprocmask, sys_rt_sigprocmask},
     {__NR_rt_sigreturn, sys_rt_sigreturn}, {__NR_rt_sigpending, sys_rt_sigpending},
     {__NR_rt_sigsuspend, sys_rt_sigsuspend}, {__NR_pause, sys_pause}, {__NR_sigaltstack, sys_sigaltstack},
