@@ -15,6 +15,21 @@
 
 #define SCRIPT_NESTING_MAXIMUM 4
 
+/* POSIX record locks belong to the process: they go when it exits, or when it closes any fd of the file
+ * (close-on-exec fds at execve included). */
+static void release_posix_locks(struct vfs_fd_table *table, int32_t owner, bool only_close_on_exec)
+{
+    for (int fd = vfs_fd_next_open(table, 0); fd >= 0; fd = vfs_fd_next_open(table, fd + 1)) {
+        if (only_close_on_exec && vfs_fd_get_close_on_exec(table, fd) != 1)
+            continue;
+        struct vfs_file *file = vfs_fd_get(table, fd);
+        if (file) {
+            vfs_posix_locks_release(file, owner);
+            vfs_file_put(file);
+        }
+    }
+}
+
 static void task_release_resources(struct task *task)
 {
     if (task->state == TASK_STATE_DEAD)
@@ -23,6 +38,8 @@ static void task_release_resources(struct task *task)
         list_remove(&task->run_node);
     task_cancel_waits(task);
     if (task->fds) {
+        if (task->group->live_threads <= 1)
+            release_posix_locks(task->fds, task->group->tgid, false);
         vfs_fd_table_put(task->fds);
         task->fds = NULL;
     }
@@ -416,6 +433,7 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
     task_finish_vfork(group);
     mm_put(old);
 
+    release_posix_locks(task->fds, group->tgid, true);
     vfs_fd_table_close_on_exec(task->fds);
     process_timers_release(group, true);
     if (group->handlers->references > 1) {

@@ -1,6 +1,7 @@
 /* syscalls/dispatch.c: binds each family's handlers into the table and runs them; a number without a
  * handler returns ENOSYS and is logged once, by name, per sandbox. */
 #include "syscalls/syscalls.h"
+#include "syscalls/families_extra.h"
 
 #include <errno.h>
 
@@ -20,7 +21,8 @@ static void bind_all(void)
     const struct syscall_binding *families[] = {
         syscall_bindings_file, syscall_bindings_fs, syscall_bindings_mm, syscall_bindings_process,
         syscall_bindings_signal, syscall_bindings_time, syscall_bindings_info, syscall_bindings_socket, syscall_bindings_futex, syscall_bindings_xattr,
-        syscall_bindings_poll, syscall_bindings_timer,
+        syscall_bindings_poll, syscall_bindings_timer, syscall_bindings_eventfd, syscall_bindings_timerfd,
+        syscall_bindings_epoll, syscall_bindings_memfd, syscall_bindings_locks,
     };
     for (size_t i = 0; i < ARRAY_SIZE(families); i++)
         bind_family(families[i]);

@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "syscalls/families_extra.h"
 #include "syscalls/internal.h"
 
 /* Data moves between the task and a file through a Sentry buffer of at most this size per step. Big enough
@@ -473,6 +474,7 @@ static SYSCALL_HANDLER(close)
     int fd = syscall_argument_int(args, 0);
     if (fd < 0)
         return -EBADF;
+    syscall_locks_fd_closing(task, fd);
     return vfs_fd_close(task_fd_table(task), fd);
 }
 
@@ -493,8 +495,10 @@ static SYSCALL_HANDLER(close_range)
          fd = fd == INT_MAX ? -1 : vfs_fd_next_open(table, fd + 1)) {
         if (flags & LINUX_CLOSE_RANGE_CLOEXEC)
             (void)vfs_fd_set_close_on_exec(table, fd, true);
-        else
+        else {
+            syscall_locks_fd_closing(task, fd);
             (void)vfs_fd_close(table, fd);
+        }
     }
     return 0;
 }
@@ -521,6 +525,7 @@ static long duplicate_to(struct task *task, unsigned int old_fd, unsigned int ne
     int error = syscall_get_file(task, old_fd > (unsigned int)INT_MAX ? -1 : (int)old_fd, true, &file);
     if (error)
         return error;
+    syscall_locks_fd_closing(task, (int)new_fd);
     int result = vfs_fd_install_at(task_fd_table(task), (int)new_fd, file, close_on_exec, limit);
     vfs_file_put(file);
     return result < 0 ? result : (long)new_fd;
@@ -648,15 +653,14 @@ static SYSCALL_HANDLER(fcntl)
         case F_SETFL:
             result = vfs_file_set_status_flags(file, (int)argument);
             break;
-        /* Record locks need a per-inode lock table that is released when the owner closes any fd of the
-         * file or exits: the VFS has no such hook yet, and pretending a lock is held would break programs
-         * that rely on it, so every lock command is refused. */
         case F_GETLK:
         case F_SETLK:
         case F_SETLKW:
         case F_OFD_GETLK:
         case F_OFD_SETLK:
         case F_OFD_SETLKW:
+            result = syscall_fcntl_lock(task, file, command, argument);
+            break;
         default:
             result = -EINVAL;
             break;

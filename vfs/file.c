@@ -37,6 +37,8 @@ void vfs_file_put(struct vfs_file *file)
 {
     if (!file || --file->refcount > 0)
         return;
+    vfs_epoll_forget_file(file);
+    vfs_locks_forget_file(file);
     if (file->ops && file->ops->release)
         file->ops->release(file);
     /* waiters still queued belong to tasks that will remove them; they must not point into freed memory */

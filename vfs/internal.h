@@ -245,6 +245,8 @@ struct vfs_file {
     struct wait_queue own_queue;
     struct wait_queue *queue; /* own_queue, or an object's shared queue (a pipe's) */
     struct text_buffer snapshot; /* content generated at open (procfs, sysfs) */
+    /* the epoll entries watching this description (epoll.c); all-zero until the first one */
+    struct list_node epoll_watchers;
 };
 /* A new file with one reference; takes new references on path (may be NULL) and inode. */
 struct vfs_file *vfs_file_new(const struct vfs_path *path, struct vfs_inode *inode,
@@ -347,5 +349,15 @@ void vfs_pipe_put(struct vfs_pipe *pipe);
 int vfs_pipe_open_fifo(struct vfs_pipe *pipe, struct vfs_file *file);
 /* Whiteout marker used by the overlay: a character device 0:0 in the upper layer. */
 #define VFS_WHITEOUT_DEVICE 0
+
+/* ---- anonymous inodes, epoll interest and lock state (anon_inode.c, epoll.c, locks.c) ---- */
+/* The one inode every anonymous file shares (eventfd, timerfd, epoll), as Linux's anon_inode_inode: mode 0600
+ * without a type, one st_ino. A new reference. */
+struct vfs_inode *vfs_anon_inode(void);
+/* vfs_file_put calls these when a file description dies, before its release operation: epoll instances forget
+ * it, and its flock and OFD locks go. */
+void vfs_epoll_forget_file(struct vfs_file *file);
+void vfs_locks_forget_file(struct vfs_file *file);
+
 
 #endif

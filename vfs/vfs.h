@@ -122,6 +122,61 @@ bool vfs_file_is_directory(struct vfs_file *file);
 /* The file's path as the caller sees it ("/tmp/x", "pipe:[12]", "/dev/null"), for /proc/PID/fd and getcwd. */
 int vfs_file_describe_path(struct vfs_file *file, const struct vfs_context *ctx, struct text_buffer *out);
 
+/* ---- event files, timers, epoll, memfd and locks (eventfd.c, timerfd.c, epoll.c, memfd.c, locks.c) ----
+ * Their files are anonymous ("anon_inode:[eventfd]") except memfd's. Blocking is the caller's business as for
+ * pipes: -EAGAIN, then wait on the file (vfs_poll) or, for locks, on vfs_lock_wait_queue. */
+struct epoll_event;
+struct itimerspec;
+struct flock;
+/* eventfd2: flags EFD_NONBLOCK|EFD_SEMAPHORE|EFD_CLOEXEC (the last is the fd table's); others -EINVAL. */
+int vfs_eventfd_create(unsigned int initial_value, int flags, struct vfs_file **out);
+
+/* timerfd_create: clock CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_BOOTTIME (the *_ALARM clocks: -EPERM),
+ * flags TFD_NONBLOCK|TFD_CLOEXEC. settime/gettime: -EINVAL when file is not a timerfd. settime checks its flags and
+ * times first (-EINVAL), then file: NULL stands for a bad fd (-EBADF), as Linux orders these errors. */
+int vfs_timerfd_create(int clock_id, int flags, struct vfs_file **out);
+int vfs_timerfd_settime(struct vfs_file *file, int flags, const struct itimerspec *new_value,
+                        struct itimerspec *old_value /* may be NULL */);
+int vfs_timerfd_gettime(struct vfs_file *file, struct itimerspec *current_value);
+bool vfs_file_is_timerfd(struct vfs_file *file);
+/* The Sentry's event loop installs arm() once: a timerfd calls it whenever its next expiry changes, with the
+ * expiry as a CLOCK_MONOTONIC deadline (0 = cancel); at the deadline the loop calls
+ * wait_queue_notify(queue, POLLIN). Without it, expiries are still seen by every read and poll (from the clock),
+ * only nobody is woken at the right time. */
+void vfs_set_timer_hook(void (*arm)(struct wait_queue *queue, uint64_t deadline_monotonic_ns));
+
+/* epoll_create1: flags EPOLL_CLOEXEC (the fd table's) or 0; others -EINVAL. */
+int vfs_epoll_create(int flags, struct vfs_file **out);
+bool vfs_file_is_epoll(struct vfs_file *file);
+/* epoll_ctl on epoll for (target, fd): the interest list keys on the file description and the fd it was added
+ * with, as Linux's. event is ignored for EPOLL_CTL_DEL. Errors as epoll_ctl(2): -EPERM (target cannot be polled),
+ * -EINVAL, -EEXIST, -ENOENT, -ELOOP. */
+int vfs_epoll_ctl(struct vfs_file *epoll, int operation, int fd, struct vfs_file *target,
+                  const struct epoll_event *event);
+/* The ready events, at most max, consuming edge-triggered and one-shot ones; 0 when nothing is ready (the
+ * caller then waits on the epoll file itself, whose queue hears of every change of an interest file). */
+int vfs_epoll_collect(struct vfs_file *epoll, struct epoll_event *events, int max);
+
+/* memfd_create: an unlinked tmpfs file "memfd:NAME" opened read-write. flags MFD_CLOEXEC (the fd table's),
+ * MFD_ALLOW_SEALING; MFD_HUGETLB: -ENOSYS (no hugetlbfs). name is at most 249 bytes (-EINVAL). */
+int vfs_memfd_create(const char *name, unsigned int flags, const struct vfs_credentials *credentials,
+                     struct vfs_file **out);
+/* memfd_create's first check, before it reads the name: -EINVAL for unknown flags. */
+int vfs_memfd_check_flags(unsigned int flags);
+
+/* flock(2): operation LOCK_SH, LOCK_EX or LOCK_UN, optionally with LOCK_NB (ignored here); a conflict gives
+ * -EWOULDBLOCK, after which a blocking caller waits on vfs_lock_wait_queue and retries. */
+int vfs_flock(struct vfs_file *file, int operation);
+/* fcntl record locks: command F_GETLK, F_SETLK, F_SETLKW (owned by owner_pid) or F_OFD_GETLK, F_OFD_SETLK,
+ * F_OFD_SETLKW (owned by the file description); lock is fcntl's struct flock, updated for the GETLK commands.
+ * A conflict gives -EAGAIN for the SETLK and SETLKW commands alike: a SETLKW caller waits and retries. */
+int vfs_posix_lock(struct vfs_file *file, int32_t owner_pid, int command, struct flock *lock);
+/* A process closed some fd of file (close, dup2 over it, exec, exit): its POSIX record locks on the file go. */
+void vfs_posix_locks_release(struct vfs_file *file, int32_t owner_pid);
+/* Where a task blocked by a lock on file's inode waits (notified with POLLIN on every unlock); NULL when no lock
+ * is held there any more (retry at once). */
+struct wait_queue *vfs_lock_wait_queue(struct vfs_file *file);
+
 /* ---- path operations (dir: starting directory file or NULL for cwd; flags: AT_*) ---- */
 int vfs_stat_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags,
                 struct stat *stat_out);

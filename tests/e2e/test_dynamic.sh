@@ -53,4 +53,30 @@ run_differential "make -j2 builds and links a multi-file C program" /bin/sh -c '
   printf "int add(int a, int b) { return a + b; }\n" > add.c
   printf "app: main.o add.o\n\tcc -o \$@ main.o add.o\n" > Makefile
   make -s -j2 && ./app && echo built-and-ran'
+run_differential "python3 epoll, eventfd, memfd, flock and lockf across fork, sqlite3" /usr/bin/python3 -c 'import fcntl, os, select, sqlite3
+os.makedirs("@SCRATCH@", exist_ok=True)
+r, w = os.pipe()
+ep = select.epoll(); ep.register(r, select.EPOLLIN)
+print(ep.poll(0.05)); os.write(w, b"x"); print([(fd == r, event) for fd, event in ep.poll(1)])
+efd = os.eventfd(3); os.eventfd_write(efd, 4); print(os.eventfd_read(efd))
+m = os.memfd_create("demo"); os.write(m, b"memory"); os.lseek(m, 0, 0)
+print(os.read(m, 10), os.readlink("/proc/self/fd/%d" % m))
+f = open("@SCRATCH@/lockfile", "w"); fcntl.flock(f, fcntl.LOCK_EX); fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+pid = os.fork()
+if pid == 0:
+    try:
+        fcntl.lockf(open("@SCRATCH@/lockfile", "w"), fcntl.LOCK_EX | fcntl.LOCK_NB); print("child got the lock")
+    except OSError as error:
+        print("child blocked", error.errno)
+    os._exit(0)
+os.waitpid(pid, 0)
+db = sqlite3.connect("@SCRATCH@/test.db"); db.execute("create table t(x)"); db.execute("insert into t values (42)")
+db.commit(); print(db.execute("select * from t").fetchall())'
+run_differential "python3 sigwait and sigtimedwait" /usr/bin/python3 -c 'import os, signal, threading, time
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, signal.SIGUSR2])
+os.kill(os.getpid(), signal.SIGUSR1)
+print(signal.sigwait([signal.SIGUSR1, signal.SIGUSR2]))
+print(signal.sigtimedwait([signal.SIGUSR2], 0.1))
+threading.Thread(target=lambda: (time.sleep(0.1), os.kill(os.getpid(), signal.SIGUSR2))).start()
+print(signal.sigwaitinfo([signal.SIGUSR2]).si_signo)'
 e2e_finish

@@ -1,0 +1,23 @@
+/* syscalls/families_extra.h: the binding arrays of the event-file, epoll, memfd and lock families, and the
+ * hooks syscalls/file.c calls for fcntl's lock commands and for every fd a process lets go of. */
+#ifndef USANDBOX_SYSCALLS_FAMILIES_EXTRA_H
+#define USANDBOX_SYSCALLS_FAMILIES_EXTRA_H
+
+#include <stdint.h>
+
+#include "syscalls/syscalls.h"
+
+extern const struct syscall_binding syscall_bindings_eventfd[]; /* eventfd.c: eventfd, eventfd2 */
+extern const struct syscall_binding syscall_bindings_timerfd[]; /* timerfd.c: timerfd_create/settime/gettime */
+extern const struct syscall_binding syscall_bindings_epoll[];   /* epoll.c: epoll_create*, epoll_ctl, epoll_*wait* */
+extern const struct syscall_binding syscall_bindings_memfd[];   /* memfd.c: memfd_create */
+extern const struct syscall_binding syscall_bindings_locks[];   /* locks.c: flock */
+
+/* fcntl's F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW on file (not O_PATH), argument
+ * being the address of the task's struct flock. */
+long syscall_fcntl_lock(struct task *task, struct vfs_file *file, unsigned int command, uint64_t argument);
+/* Call before the task's fd is closed or replaced (close, close_range, dup2/dup3 onto it, close-on-exec): a
+ * process loses its record locks on a file when it closes any fd of it. A closed fd is ignored. */
+void syscall_locks_fd_closing(struct task *task, int fd);
+
+#endif
