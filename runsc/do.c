@@ -25,32 +25,68 @@ extern char **environ;
 
 void runsc_usage(FILE *out)
 {
-    fprintf(out, "usage: usandbox [global flags] COMMAND [flags] [-- ARGS...]\n\n"
+    fprintf(out, "usage: usandbox [global flags] COMMAND [flags] [ARGS...]\n\n"
                  "Commands:\n"
                  "  do [flags] -- CMD [ARGS...]   run CMD in a sandbox over the host's root (read-only, with an\n"
                  "                                in-memory overlay) or over --rootfs=DIR\n"
+                 "  spec [--bundle DIR] [--rootless]       write a default config.json\n"
+                 "  create [--bundle DIR] [--pid-file F] [--console-socket S] ID\n"
+                 "                                set up a container from a bundle; its process waits for start\n"
+                 "  start ID                      run the created container's process\n"
+                 "  run [--bundle DIR] [--pid-file F] [--detach] [--console-socket S] ID\n"
+                 "                                create, start, wait, delete; exits with the process's status\n"
+                 "  state ID                      the OCI state as JSON\n"
+                 "  kill [--all] ID [SIGNAL]      signal the container (default SIGTERM)\n"
+                 "  delete [--force] ID           remove a stopped (or, with --force, any) container\n"
+                 "  list [--format table|json] [--quiet]   the containers under --root\n"
+                 "  ps [--format table|json] ID   the sandbox's host processes (the Sentry and its stubs)\n"
+                 "  events [--stats] [--interval 5s] ID    resource usage as JSON (one object with --stats)\n"
                  "  help                          this text\n\n"
-                 "Flags:\n"
+                 "Global flags (also accepted after do):\n"
+                 "  --root DIR                    container state (default " RUNSC_DEFAULT_ROOT ")\n"
+                 "  --log FILE, --log-format=text|json     where the CLI's own errors go as well as stderr\n"
+                 "  --systemd-cgroup              accepted for compatibility (cgroups are not managed yet)\n"
+                 "  --network=none|sandbox        the sandbox has no network either way\n"
+                 "  --overlay                     in-memory overlay on the root even when it is writable\n"
                  "  --platform=ptrace             how application syscalls reach the Sentry\n"
-                 "  --rootfs=DIR                  root file system of the sandbox (default: the host's /)\n"
-                 "  --cwd=DIR                     working directory inside the sandbox\n"
+                 "  --rootfs=DIR                  root file system of the sandbox (do only; default: the host's /)\n"
+                 "  --cwd=DIR                     working directory inside the sandbox (do only)\n"
                  "  --strace                      log every application syscall with its arguments\n"
                  "  --debug-log=DIR               write sentry.log, gofer.log, usandbox.log in DIR\n"
                  "  --debug                       verbose logs\n");
 }
 
-static const char *flag_value(const char *argument, const char *name)
+/* "--name=value" gives value; "--name" followed by another argument gives that one (*used_next set). */
+static const char *flag_value(const char *argument, const char *next, const char *name, bool *used_next)
 {
     size_t length = strlen(name);
-    if (strncmp(argument, name, length) == 0 && argument[length] == '=')
+    if (strncmp(argument, name, length) != 0)
+        return NULL;
+    if (argument[length] == '=')
         return argument + length + 1;
+    if (argument[length] == '\0' && next) {
+        *used_next = true;
+        return next;
+    }
     return NULL;
 }
 
-int runsc_parse_flag(struct runsc_options *options, const char *argument)
+static bool is_true(const char *value)
 {
+    return strcmp(value, "true") == 0 || strcmp(value, "1") == 0;
+}
+
+int runsc_parse_flag(struct runsc_options *options, const char *argument, const char *next)
+{
+    /* runc's flags are spelled with one dash or two (-root, --root). */
+    char normalized[256];
+    if (argument[0] == '-' && argument[1] != '-' && argument[1] && argument[2]) {
+        snprintf(normalized, sizeof(normalized), "-%s", argument);
+        argument = normalized;
+    }
+    bool used_next = false;
     const char *value;
-    if ((value = flag_value(argument, "--platform"))) {
+    if ((value = flag_value(argument, next, "--platform", &used_next))) {
         if (strcmp(value, "ptrace") == 0) {
             options->platform = PLATFORM_PTRACE;
         } else if (strcmp(value, "seccomp-trap") == 0 || strcmp(value, "systrap") == 0) {
@@ -61,32 +97,59 @@ int runsc_parse_flag(struct runsc_options *options, const char *argument)
             return -1;
         }
         options->platform_name = value;
-        return 1;
-    }
-    if ((value = flag_value(argument, "--rootfs")) || (value = flag_value(argument, "--root-fs"))) {
+    } else if ((value = flag_value(argument, NULL, "--rootfs", &used_next)) ||
+               (value = flag_value(argument, NULL, "--root-fs", &used_next))) {
         options->rootfs = value;
-        return 1;
-    }
-    if ((value = flag_value(argument, "--debug-log"))) {
+    } else if ((value = flag_value(argument, next, "--debug-log", &used_next))) {
         options->debug_log = value;
-        return 1;
-    }
-    if ((value = flag_value(argument, "--cwd"))) {
+    } else if ((value = flag_value(argument, NULL, "--cwd", &used_next))) {
         options->cwd = value;
-        return 1;
-    }
-    if (strcmp(argument, "--strace") == 0) {
+    } else if ((value = flag_value(argument, next, "--root", &used_next))) {
+        if (!value[0]) {
+            fprintf(stderr, "usandbox: --root needs a directory\n");
+            return -1;
+        }
+        options->root = value;
+    } else if ((value = flag_value(argument, next, "--log-format", &used_next))) {
+        if (strcmp(value, "json") == 0) {
+            options->log_json = true;
+        } else if (strcmp(value, "text") == 0) {
+            options->log_json = false;
+        } else {
+            fprintf(stderr, "usandbox: unknown log format '%s' (known: text, json)\n", value);
+            return -1;
+        }
+    } else if ((value = flag_value(argument, next, "--log", &used_next))) {
+        options->log = value[0] ? value : NULL;
+    } else if ((value = flag_value(argument, next, "--network", &used_next))) {
+        if (strcmp(value, "none") != 0 && strcmp(value, "sandbox") != 0) {
+            fprintf(stderr, "usandbox: network '%s' is not supported (none and sandbox are: no network)\n", value);
+            return -1;
+        }
+        options->network = value;
+    } else if (strcmp(argument, "--strace") == 0) {
         options->strace = true;
-        return 1;
-    }
-    if (strcmp(argument, "--debug") == 0) {
+    } else if ((value = flag_value(argument, NULL, "--strace", &used_next))) {
+        options->strace = is_true(value);
+    } else if (strcmp(argument, "--debug") == 0) {
         options->debug = true;
-        return 1;
+    } else if ((value = flag_value(argument, NULL, "--debug", &used_next))) {
+        options->debug = is_true(value);
+    } else if (strcmp(argument, "--systemd-cgroup") == 0) {
+        options->systemd_cgroup = true;
+    } else if ((value = flag_value(argument, NULL, "--systemd-cgroup", &used_next))) {
+        options->systemd_cgroup = is_true(value);
+    } else if (strcmp(argument, "--overlay") == 0) {
+        options->overlay = true;
+    } else if ((value = flag_value(argument, NULL, "--overlay", &used_next))) {
+        options->overlay = is_true(value);
+    } else {
+        return 0;
     }
-    return 0;
+    return used_next ? 2 : 1;
 }
 
-static void open_component_log(const struct runsc_options *options, const char *component)
+void runsc_open_component_log(const struct runsc_options *options, const char *component)
 {
     log_set_component(component);
     /* Like runsc: stderr belongs to the application; without --debug-log only errors reach it. */
@@ -99,7 +162,7 @@ static void open_component_log(const struct runsc_options *options, const char *
 }
 
 /* The Sentry sees no host file system at all: its root becomes an empty, read-only tmpfs. */
-static int sentry_isolate_mounts(void)
+int runsc_sentry_isolate_mounts(void)
 {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return -errno;
@@ -119,7 +182,7 @@ static int sentry_isolate_mounts(void)
 
 static int sentry_process(const struct runsc_options *options, char *const *argv, int gofer_socket, const char *cwd)
 {
-    open_component_log(options, "sentry");
+    runsc_open_component_log(options, "sentry");
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     /* Its own session: a terminal's ^C reaches the CLI, which relays it, never the stubs directly. */
     setsid();
@@ -131,7 +194,7 @@ static int sentry_process(const struct runsc_options *options, char *const *argv
     }
     sethostname(hostname, strlen(hostname));
     procfs_capture_host_information_public();
-    int error = sentry_isolate_mounts();
+    int error = runsc_sentry_isolate_mounts();
     if (error < 0) {
         log_error("cannot isolate the Sentry's mounts: %s", strerror(-error));
         return 125;
@@ -153,6 +216,8 @@ static int sentry_process(const struct runsc_options *options, char *const *argv
         .gid = getgid(),
         .hostname = hostname,
         .strace = options->strace,
+        .start_fd = -1,
+        .ready_fd = -1,
     };
     int status = sentry_main(&config);
     if (status < 0) {
@@ -224,7 +289,7 @@ static int start_sentry_in_pid_namespace(const struct runsc_options *options, ch
 
 int runsc_do(const struct runsc_options *options, char *const *argv)
 {
-    open_component_log(options, "usandbox");
+    runsc_open_component_log(options, "usandbox");
     const char *root = options->rootfs ? options->rootfs : "/";
     struct stat root_status;
     if (stat(root, &root_status) < 0) {
@@ -259,7 +324,7 @@ int runsc_do(const struct runsc_options *options, char *const *argv)
     }
     if (gofer == 0) {
         close(sockets[1]);
-        open_component_log(options, "gofer");
+        runsc_open_component_log(options, "gofer");
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         setsid();
         struct gofer_config config = {.root_path = resolved_root, .read_only = true};

@@ -1,5 +1,5 @@
-/* runsc/main.c: usandbox's entry point: global flags, then the subcommand.
- * Only `do` runs sandboxes so far; the OCI lifecycle commands are named and refused clearly. */
+/* runsc/main.c: usandbox's entry point: global flags (runc's and runsc's), then the subcommand:
+ * `do`, `spec`, or one of the OCI lifecycle commands in runsc/lifecycle.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +19,11 @@ int main(int argc, char **argv)
             printf("usandbox version 0.1.0\nspec: 1.1.0\nkernel: %s\n", SENTRY_KERNEL_RELEASE);
             return 0;
         }
-        int parsed = runsc_parse_flag(&options, argv[index]);
+        int parsed = runsc_parse_flag(&options, argv[index], index + 1 < argc ? argv[index + 1] : NULL);
         if (parsed < 0)
             return 2;
+        if (parsed == 2)
+            index++;
         if (parsed == 0) {
             fprintf(stderr, "usandbox: unknown flag %s\n", argv[index]);
             runsc_usage(stderr);
@@ -39,7 +41,7 @@ int main(int argc, char **argv)
                 index++;
                 break;
             }
-            int parsed = runsc_parse_flag(&options, argv[index]);
+            int parsed = runsc_parse_flag(&options, argv[index], NULL);
             if (parsed < 0)
                 return 2;
             if (parsed == 0) {
@@ -57,12 +59,36 @@ int main(int argc, char **argv)
         runsc_usage(stdout);
         return 0;
     }
-    const char *lifecycle[] = {"create", "start", "state", "kill", "delete", "run", "exec", "ps", "list", "spec",
-                               "events"};
+    if (strcmp(command, "spec") == 0) {
+        const char *bundle = NULL;
+        bool rootless = false;
+        for (; index < argc; index++) {
+            if ((strcmp(argv[index], "--bundle") == 0 || strcmp(argv[index], "-b") == 0) && index + 1 < argc) {
+                bundle = argv[++index];
+            } else if (strncmp(argv[index], "--bundle=", 9) == 0) {
+                bundle = argv[index] + 9;
+            } else if (strcmp(argv[index], "--rootless") == 0) {
+                rootless = true;
+            } else {
+                fprintf(stderr, "usandbox spec: unexpected argument %s\nusage: usandbox spec [--bundle DIR] "
+                                "[--rootless]\n", argv[index]);
+                return 1;
+            }
+        }
+        return runsc_spec(bundle, rootless);
+    }
+    static const struct {
+        const char *name;
+        int (*run)(const struct runsc_options *options, int argc, char **argv);
+    } lifecycle[] = {
+        {"create", runsc_create}, {"start", runsc_start}, {"state", runsc_state},   {"kill", runsc_kill},
+        {"delete", runsc_delete}, {"run", runsc_run},     {"exec", runsc_exec},     {"ps", runsc_ps},
+        {"list", runsc_list},     {"events", runsc_events},
+    };
     for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++) {
-        if (strcmp(command, lifecycle[i]) == 0) {
-            fprintf(stderr, "usandbox: the OCI command '%s' is not implemented yet; use 'usandbox do'\n", command);
-            return 1;
+        if (strcmp(command, lifecycle[i].name) == 0) {
+            runsc_open_component_log(&options, "usandbox");
+            return lifecycle[i].run(&options, argc - index, &argv[index]);
         }
     }
     fprintf(stderr, "usandbox: unknown command '%s'\n", command);

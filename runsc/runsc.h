@@ -16,12 +16,47 @@ struct runsc_options {
     bool strace;
     bool debug;
     const char *cwd;
+    /* the OCI runtime's global flags */
+    const char *root;        /* state directories: default /run/usandbox */
+    const char *log;         /* --log FILE: the CLI's own errors, as runc writes them */
+    bool log_json;           /* --log-format=json */
+    bool systemd_cgroup;     /* accepted; cgroups are not managed yet */
+    const char *network;     /* none or sandbox: the sandbox has no network either way */
+    bool overlay;            /* --overlay: an in-memory upper layer on the root, whatever root.readonly says */
 };
+
+#define RUNSC_DEFAULT_ROOT "/run/usandbox"
 
 /* `usandbox do [flags] -- CMD ARGS...`: returns the process exit status. */
 int runsc_do(const struct runsc_options *options, char *const *argv);
-/* Parses one global flag into options: 1 if it was one, 0 if not, -1 (message printed) if malformed. */
-int runsc_parse_flag(struct runsc_options *options, const char *argument);
+/* Parses one global flag into options: 1 if it was one, 0 if not, -1 (message printed) if malformed.
+ * A flag that takes a value accepts "--flag=value" and, when next is not NULL, "--flag value" (then
+ * returns 2: both arguments are used). */
+int runsc_parse_flag(struct runsc_options *options, const char *argument, const char *next);
 void runsc_usage(FILE *out);
+
+/* The OCI commands (runsc/lifecycle.c); each takes the arguments after the command name and returns the
+ * CLI's exit status. */
+int runsc_create(const struct runsc_options *options, int argc, char **argv);
+int runsc_start(const struct runsc_options *options, int argc, char **argv);
+int runsc_state(const struct runsc_options *options, int argc, char **argv);
+int runsc_kill(const struct runsc_options *options, int argc, char **argv);
+int runsc_delete(const struct runsc_options *options, int argc, char **argv);
+int runsc_run(const struct runsc_options *options, int argc, char **argv);
+int runsc_list(const struct runsc_options *options, int argc, char **argv);
+int runsc_ps(const struct runsc_options *options, int argc, char **argv);
+int runsc_events(const struct runsc_options *options, int argc, char **argv);
+int runsc_exec(const struct runsc_options *options, int argc, char **argv);
+/* `usandbox spec [--bundle DIR] [--rootless]`: writes DIR/config.json, never over an existing one. */
+int runsc_spec(const char *bundle, bool rootless);
+
+/* An error of the CLI: to stderr, and to --log (text or json) when given. */
+void runsc_error(const struct runsc_options *options, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Shared by `do` and the OCI sandbox (runsc/do.c). */
+void runsc_open_component_log(const struct runsc_options *options, const char *component);
+int runsc_sentry_isolate_mounts(void);
+/* Parses a signal: "KILL", "SIGKILL", "9". Returns the number, or -1. */
+int runsc_parse_signal(const char *text);
 
 #endif

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,6 +89,40 @@ static int sentry_confine(void)
     return error;
 }
 
+static const char *mount_kind_name(enum sentry_mount_kind kind)
+{
+    switch (kind) {
+    case SENTRY_MOUNT_TMPFS: return "tmpfs";
+    case SENTRY_MOUNT_PROCFS: return "procfs";
+    case SENTRY_MOUNT_SYSFS: return "sysfs";
+    case SENTRY_MOUNT_DEVFS: return "devfs";
+    }
+    return "?";
+}
+
+/* An OCI config's mounts, in its order: a later mount may sit inside an earlier one (/dev then /dev/pts). */
+static int mount_configured_file_systems(const struct vfs_context *ctx, const struct sentry_config *config)
+{
+    for (size_t i = 0; i < config->mount_count; i++) {
+        const struct sentry_mount *mount = &config->mounts[i];
+        int error = -EINVAL;
+        switch (mount->kind) {
+        case SENTRY_MOUNT_TMPFS: error = vfs_mount_tmpfs(ctx, mount->destination, mount->mode); break;
+        case SENTRY_MOUNT_PROCFS: error = vfs_mount_procfs(ctx, mount->destination, &sentry_procfs_provider); break;
+        case SENTRY_MOUNT_SYSFS: error = vfs_mount_sysfs(ctx, mount->destination); break;
+        case SENTRY_MOUNT_DEVFS: error = vfs_mount_devfs(ctx, mount->destination); break;
+        }
+        if (error < 0) {
+            log_error("cannot mount %s on %s: %s", mount_kind_name(mount->kind), mount->destination,
+                      strerror(-error));
+            fprintf(stderr, "usandbox: cannot mount %s on %s: %s\n", mount_kind_name(mount->kind),
+                    mount->destination, strerror(-error));
+            return error;
+        }
+    }
+    return 0;
+}
+
 static int mount_special_file_systems(const struct vfs_context *ctx)
 {
     int error = vfs_mount_procfs(ctx, "/proc", &sentry_procfs_provider);
@@ -136,6 +171,7 @@ static char *resolve_command(const struct vfs_context *ctx, const char *command,
     return xstrdup(command);
 }
 
+/* Returns the signalfd of the forwarded signals, or -errno. */
 static int block_forwarded_signals(void)
 {
     sigset_t forwarded;
@@ -149,7 +185,45 @@ static int block_forwarded_signals(void)
     if (fd < 0)
         return -errno;
     loop_set_forwarded_signal_fd(fd);
-    return 0;
+    return fd;
+}
+
+/* The OCI create/start split: tell whoever waits for create that the sandbox is ready, then wait for start.
+ * Returns 0 to go on, or the exit status the sandbox ends with without running anything. */
+static int wait_for_start(const struct sentry_config *config, int signal_fd)
+{
+    if (config->ready_fd >= 0) {
+        if (write_all(config->ready_fd, "R", 1) < 0)
+            log_warning("cannot report readiness: %s", strerror(errno));
+        close(config->ready_fd);
+    }
+    struct pollfd fds[2] = {{.fd = config->start_fd, .events = POLLIN}, {.fd = signal_fd, .events = POLLIN}};
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_error("waiting for start: %s", strerror(errno));
+            return 125;
+        }
+        if (fds[1].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            if (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+                log_info("signal %u before start: the container ends without running", info.ssi_signo);
+                return 128 + (int)info.ssi_signo;
+            }
+        }
+        if (fds[0].revents) {
+            char byte;
+            ssize_t count = read(config->start_fd, &byte, 1);
+            if (count < 0 && errno == EINTR)
+                continue;
+            close(config->start_fd);
+            if (count == 1)
+                return 0;
+            log_info("deleted before start: the container ends without running");
+            return -1;
+        }
+    }
 }
 
 int sentry_main(const struct sentry_config *config)
@@ -172,9 +246,9 @@ int sentry_main(const struct sentry_config *config)
         return error;
     }
     loop_initialize();
-    error = block_forwarded_signals();
-    if (error < 0)
-        return error;
+    int signal_fd = block_forwarded_signals();
+    if (signal_fd < 0)
+        return signal_fd;
 
     struct gofer_client *gofer = gofer_client_new(config->gofer_socket);
     if (!gofer)
@@ -198,19 +272,25 @@ int sentry_main(const struct sentry_config *config)
     struct credentials *credentials = &task->credentials;
     credentials->uid = credentials->euid = credentials->suid = credentials->fsuid = config->uid;
     credentials->gid = credentials->egid = credentials->sgid = credentials->fsgid = config->gid;
+    for (size_t i = 0; i < config->group_count && i < ARRAY_SIZE(credentials->groups); i++)
+        credentials->groups[credentials->group_count++] = config->groups[i];
+    for (size_t i = 0; i < config->rlimit_count; i++)
+        if (config->rlimits[i].resource >= 0 && config->rlimits[i].resource < RLIM_NLIMITS)
+            group->limits[config->rlimits[i].resource] = config->rlimits[i].limit;
+    task->no_new_privileges = config->no_new_privileges;
     task->fs = xcalloc(1, sizeof(*task->fs));
     task->fs->references = 1;
     task->fs->root = root;
     task->fs->cwd = root;
     vfs_path_get(&task->fs->cwd);
-    task->fs->umask = 022;
+    task->fs->umask = config->has_umask ? config->umask : 022;
     task->fds = vfs_fd_table_new();
 
     struct vfs_context ctx;
     task_vfs_context(task, &ctx);
     struct vfs_credentials mount_credentials = {.privileged = true};
     ctx.credentials = &mount_credentials;
-    error = mount_special_file_systems(&ctx);
+    error = config->custom_mounts ? mount_configured_file_systems(&ctx, config) : mount_special_file_systems(&ctx);
     if (error < 0)
         return error;
     if (config->cwd && strcmp(config->cwd, "/") != 0) {
@@ -237,6 +317,20 @@ int sentry_main(const struct sentry_config *config)
 
     task_vfs_context(task, &ctx);
     char *path = resolve_command(&ctx, config->argv[0], config->envp);
+    if (config->wait_for_start) {
+        /* A missing program fails create, not start, as with runc. */
+        struct stat program;
+        if (vfs_stat_at(&ctx, NULL, path, 0, &program) < 0) {
+            fprintf(stderr, "usandbox: cannot execute %s: %s\n", path, strerror(ENOENT));
+            free(path);
+            return 127;
+        }
+        int status = wait_for_start(config, signal_fd);
+        if (status != 0) {
+            free(path);
+            return status < 0 ? 0 : status;
+        }
+    }
     char **argv = NULL, **envp = NULL;
     size_t argc = 0, envc = 0;
     while (config->argv[argc])

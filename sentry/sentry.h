@@ -64,6 +64,17 @@ void task_send_signal(struct task *task, int signal);   /* to this thread, as tg
 
 /* ---- sandbox start-up (runsc/ calls this in the Sentry process) ---- */
 enum platform_kind { PLATFORM_PTRACE, PLATFORM_SECCOMP_TRAP };
+/* A file system the Sentry itself serves at a path (an OCI config's tmpfs, proc, sysfs, ... mounts). */
+enum sentry_mount_kind { SENTRY_MOUNT_TMPFS, SENTRY_MOUNT_PROCFS, SENTRY_MOUNT_SYSFS, SENTRY_MOUNT_DEVFS };
+struct sentry_mount {
+    enum sentry_mount_kind kind;
+    const char *destination;     /* absolute, inside the sandbox */
+    uint32_t mode;               /* of a tmpfs's root directory */
+};
+struct sentry_rlimit {
+    int resource;                /* RLIMIT_* */
+    struct rlimit limit;
+};
 struct sentry_config {
     enum platform_kind platform;
     int gofer_socket;            /* connected to the Gofer */
@@ -74,6 +85,25 @@ struct sentry_config {
     uint32_t uid, gid;
     const char *hostname;
     bool strace;                 /* --strace: log every syscall, decoded */
+
+    /* What an OCI config adds; all zero keeps `usandbox do`'s behaviour. */
+    const uint32_t *groups;      /* supplementary groups of the first process */
+    size_t group_count;
+    const struct sentry_rlimit *rlimits;  /* replace the host's limits the first process would inherit */
+    size_t rlimit_count;
+    bool has_umask;
+    uint32_t umask;
+    bool no_new_privileges;
+    bool custom_mounts;          /* mount exactly mounts[] instead of the default /proc, /dev, /tmp, /sys */
+    const struct sentry_mount *mounts;
+    size_t mount_count;
+    /* The OCI create/start split: with wait_for_start, once everything is set up the Sentry writes one byte
+     * to ready_fd (if >= 0) and blocks reading one byte from start_fd before the first process runs. EOF
+     * on start_fd (the container was deleted before start) ends the sandbox with status 0 and nothing run;
+     * a forwarded signal (SIGTERM...) meanwhile ends it as if the process had been killed by it. */
+    bool wait_for_start;
+    int start_fd;
+    int ready_fd;
 };
 /* Runs the sandbox to completion; returns the exit status of the first process as a shell reports it
  * (code, or 128+signal). Returns a negative errno if the sandbox could not start. */

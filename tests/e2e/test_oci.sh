@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016  # single-quoted scripts expand inside the container
+# tests/e2e/test_oci.sh USANDBOX PLATFORM: the OCI runtime commands on a busybox bundle: spec, run, the
+# create/start/state/kill/delete lifecycle, list, ps, events, and malformed configs that leave nothing behind.
+set -u
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup
+
+ROOT=$WORK/state
+BUNDLE=$WORK/bundle
+OCI=("$USANDBOX" --root "$ROOT" --platform="$PLATFORM")
+
+# A bundle whose rootfs holds only busybox; PROCESS_ARGS is a JSON array.
+make_bundle() {  # DIR PROCESS_ARGS [READONLY]
+  local dir=$1 args=$2 readonly=${3:-true}
+  rm -rf "$dir"
+  mkdir -p "$dir/rootfs/bin"
+  cp "$BUSYBOX" "$dir/rootfs/bin/busybox"
+  local tool
+  for tool in sh echo cat sleep ls id hostname touch; do
+    ln -s busybox "$dir/rootfs/bin/$tool"
+  done
+  cat >"$dir/config.json" <<JSON
+{
+  "ociVersion": "1.0.2",
+  "process": {"terminal": false, "user": {"uid": 0, "gid": 0}, "args": $args,
+              "env": ["PATH=/bin", "GREETING=hi"], "cwd": "/"},
+  "root": {"path": "rootfs", "readonly": $readonly},
+  "hostname": "oci-test",
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+             {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]},
+             {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs"}]
+}
+JSON
+}
+
+status_of() {  # ID: the "status" field of `state`
+  "${OCI[@]}" state "$1" 2>/dev/null | sed -n 's/.*"status": *"\([a-z]*\)".*/\1/p'
+}
+
+# spec writes valid JSON that usandbox itself accepts.
+mkdir -p "$WORK/specdir"
+usandbox_raw spec --bundle "$WORK/specdir"
+expect_sandbox "spec: exit 0" 0 ""
+expect_that "spec: config.json is valid JSON with args [sh]" "python3 parses it" \
+  python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["process"]["args"]==["sh"]; assert c["root"]["path"]=="rootfs"' \
+  "$WORK/specdir/config.json"
+usandbox_raw spec --bundle "$WORK/specdir"
+expect_sandbox "spec: refuses to overwrite config.json" 1 ""
+
+# run: output, environment, hostname, exit status; the state directory is gone afterwards.
+make_bundle "$BUNDLE" '["sh", "-c", "echo $GREETING; hostname; exit 7"]'
+_e2e_sandbox_run /dev/null "${OCI[@]}" run --bundle "$BUNDLE" run1
+expect_sandbox "run: prints the output and exits with the process's status" 7 "hi
+oci-test"
+expect_that "run: no state left" "no $ROOT/run1" test ! -e "$ROOT/run1"
+
+# root.readonly false: writes reach the rootfs, as with runc.
+make_bundle "$BUNDLE" '["sh", "-c", "echo data >/written && cat /written"]' false
+_e2e_sandbox_run /dev/null "${OCI[@]}" run --bundle "$BUNDLE" rw1
+expect_sandbox "run: writable root" 0 "data"
+expect_that "run: the write reached the rootfs" "$BUNDLE/rootfs/written exists" test -f "$BUNDLE/rootfs/written"
+make_bundle "$BUNDLE" '["sh", "-c", "echo data >/written"]' true
+_e2e_sandbox_run /dev/null "${OCI[@]}" run --bundle "$BUNDLE" ro1
+expect_sandbox "run: read-only root refuses writes" nonzero ""
+
+# create, state, start, state, delete.
+make_bundle "$BUNDLE" '["sh", "-c", "echo started; sleep 1; exit 4"]'
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" --pid-file "$WORK/pid" life1
+expect_sandbox "create: exit 0" 0 ""
+expect_that "create: state says created" "status created" test "$(status_of life1)" = created
+expect_that "create: --pid-file holds the sandbox's pid" "a live pid in $WORK/pid" \
+  eval 'kill -0 "$(cat "$WORK/pid")"'
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" life1
+expect_sandbox "create: a duplicate id is refused" 1 ""
+_e2e_sandbox_run /dev/null "${OCI[@]}" list
+expect_that "list: shows the container" "a line with life1 and created" grep -q 'life1 .*created' "$SB_OUT"
+_e2e_sandbox_run /dev/null "${OCI[@]}" start life1
+expect_sandbox "start: exit 0" 0 ""
+expect_that "start: state says running" "status running" test "$(status_of life1)" = running
+_e2e_sandbox_run /dev/null "${OCI[@]}" delete life1
+expect_sandbox "delete: refuses a running container without --force" 1 ""
+for _ in $(seq 1 50); do
+  [ "$(status_of life1)" = stopped ] && break
+  sleep 0.1
+done
+expect_that "after exit: state says stopped" "status stopped" test "$(status_of life1)" = stopped
+expect_that "after exit: the exit status is recorded" "4 in exit_status" grep -qx 4 "$ROOT/life1/exit_status"
+_e2e_sandbox_run /dev/null "${OCI[@]}" delete life1
+expect_sandbox "delete: a stopped container" 0 ""
+expect_that "delete: the state directory is gone" "no $ROOT/life1" test ! -e "$ROOT/life1"
+
+# kill: SIGTERM is relayed to the container's pid 1; kill -9 ends the sandbox.
+make_bundle "$BUNDLE" '["sh", "-c", "trap \"echo got TERM; exit 9\" TERM; echo ready; while :; do sleep 0.1; done"]'
+"${OCI[@]}" create --bundle "$BUNDLE" kill1 >"$WORK/kill1.out" 2>&1
+"${OCI[@]}" start kill1
+for _ in $(seq 1 50); do grep -q ready "$WORK/kill1.out" && break; sleep 0.1; done
+_e2e_sandbox_run /dev/null "${OCI[@]}" kill kill1 TERM
+expect_sandbox "kill TERM: exit 0" 0 ""
+for _ in $(seq 1 50); do [ "$(status_of kill1)" = stopped ] && break; sleep 0.1; done
+expect_that "kill TERM: the process trapped it and exited" "stopped, exit 9, 'got TERM'" \
+  eval '[ "$(status_of kill1)" = stopped ] && grep -qx 9 "$ROOT/kill1/exit_status" && grep -q "got TERM" "$WORK/kill1.out"'
+"${OCI[@]}" delete kill1
+make_bundle "$BUNDLE" '["sleep", "100"]'
+"${OCI[@]}" create --bundle "$BUNDLE" kill2 >/dev/null 2>&1
+"${OCI[@]}" start kill2
+_e2e_sandbox_run /dev/null "${OCI[@]}" kill kill2 KILL
+expect_sandbox "kill KILL: exit 0" 0 ""
+for _ in $(seq 1 50); do [ "$(status_of kill2)" = stopped ] && break; sleep 0.1; done
+expect_that "kill KILL: stopped" "status stopped" test "$(status_of kill2)" = stopped
+"${OCI[@]}" delete kill2
+"${OCI[@]}" create --bundle "$BUNDLE" force1 >/dev/null 2>&1
+"${OCI[@]}" start force1
+_e2e_sandbox_run /dev/null "${OCI[@]}" delete --force force1
+expect_sandbox "delete --force: a running container" 0 ""
+expect_that "delete --force: gone" "no $ROOT/force1" test ! -e "$ROOT/force1"
+"${OCI[@]}" create --bundle "$BUNDLE" created1 >/dev/null 2>&1
+_e2e_sandbox_run /dev/null "${OCI[@]}" delete created1
+expect_sandbox "delete: a created, never started container" 0 ""
+expect_that "delete: its sandbox is gone" "no $ROOT/created1" test ! -e "$ROOT/created1"
+
+# Malformed configs: exit 1, a message naming the field, nothing in --root.
+bad_config() {  # NAME FIELD SED-EXPRESSION
+  local name=$1 field=$2 expression=$3
+  make_bundle "$BUNDLE" '["true"]'
+  sed -i "$expression" "$BUNDLE/config.json"
+  _e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" bad1
+  expect_sandbox "malformed $name: exit 1" 1 ""
+  expect_that "malformed $name: the message names $field" "stderr mentions $field" grep -qF -- "$field" "$SB_ERR"
+  expect_that "malformed $name: nothing left in --root" "no $ROOT/bad1" test ! -e "$ROOT/bad1"
+}
+bad_config "args" "process.args" 's/"args": \[[^]]*\]/"args": []/'
+bad_config "cwd" "process.cwd" 's|"cwd": "/"|"cwd": "relative"|'
+bad_config "mount type" "mounts[2].type" 's/"type": "tmpfs", "source": "tmpfs"}/"type": "nfs", "source": "x"}/'
+bad_config "JSON syntax" "config.json" 's/"ociVersion"/ociVersion/'
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" 'bad/id'
+expect_sandbox "an invalid id is refused" 1 ""
+
+e2e_finish
