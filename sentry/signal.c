@@ -145,10 +145,19 @@ static bool task_can_take(struct task *task, int signal)
 }
 
 /* Like any pid namespace's init, pid 1 never gets a signal it has no handler for, not even SIGKILL, when
- * it comes from inside the sandbox (the kernel's SIGNAL_UNKILLABLE); faults are forced separately. */
+ * it comes from inside the sandbox (the kernel's SIGNAL_UNKILLABLE); faults are forced separately. A blocked
+ * signal is queued all the same (Linux never ignores a blocked signal: sigwait may take it), and dropped
+ * at delivery if it is still without a handler. */
 static bool init_protected(struct thread_group *group, int signal)
 {
     return group->tgid == 1 && group->handlers->actions[signal - 1].handler == (uint64_t)SIG_DFL;
+}
+
+static bool init_protected_now(struct thread_group *group, int signal, const struct task *target)
+{
+    /* A signal awaited by rt_sigtimedwait counts as blocked (Linux's real_blocked). */
+    return init_protected(group, signal) &&
+           !(target && ((target->signal_mask | target->awaited_signals) & SIGNAL_BIT(signal)));
 }
 
 int signal_send_to_task(struct task *task, const siginfo_t *info)
@@ -157,7 +166,7 @@ int signal_send_to_task(struct task *task, const siginfo_t *info)
     if (signal < 1 || signal > 64)
         return -EINVAL;
     struct thread_group *group = task->group;
-    if (group->exiting || group->zombie || init_protected(group, signal))
+    if (group->exiting || group->zombie || init_protected_now(group, signal, task))
         return 0;
     if (signal == SIGKILL) {
         thread_group_exit(group, SIGKILL);
@@ -176,7 +185,7 @@ int signal_send_to_group(struct thread_group *group, const siginfo_t *info)
     int signal = info->si_signo;
     if (signal < 1 || signal > 64)
         return -EINVAL;
-    if (group->exiting || group->zombie || init_protected(group, signal))
+    if (group->exiting || group->zombie || init_protected_now(group, signal, thread_group_leader(group)))
         return 0;
     if (signal == SIGKILL) {
         thread_group_exit(group, SIGKILL);
@@ -367,6 +376,8 @@ void signal_deliver_pending(struct task *task)
         if (action.handler == (uint64_t)SIG_IGN)
             continue;
         if (action.handler == (uint64_t)SIG_DFL) {
+            if (init_protected(task->group, signal) && signal != SIGKILL)
+                continue;  /* queued while blocked, but init never takes a default action */
             switch (default_action_of(signal)) {
             case ACTION_IGNORE:
             case ACTION_CONTINUE:
