@@ -139,6 +139,7 @@ struct task {
     bool woken;
     long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
     uint64_t awaited_signals;       /* rt_sigtimedwait: these end the wait instead of interrupting it */
+    uint64_t forced_signals;        /* faults: delivered even to pid 1 without a handler */
     uint64_t robust_list, robust_list_length;
     int parent_death_signal;
     bool no_new_privileges;

@@ -376,8 +376,10 @@ void signal_deliver_pending(struct task *task)
         if (action.handler == (uint64_t)SIG_IGN)
             continue;
         if (action.handler == (uint64_t)SIG_DFL) {
-            if (init_protected(task->group, signal) && signal != SIGKILL)
-                continue;  /* queued while blocked, but init never takes a default action */
+            bool forced = task->forced_signals & SIGNAL_BIT(signal);
+            task->forced_signals &= ~SIGNAL_BIT(signal);
+            if (init_protected(task->group, signal) && signal != SIGKILL && !forced)
+                continue;  /* queued while blocked, but init takes no default action unless forced (a fault) */
             switch (default_action_of(signal)) {
             case ACTION_IGNORE:
             case ACTION_CONTINUE:
@@ -417,6 +419,7 @@ void signal_fault(struct task *task, const siginfo_t *fault)
         memset(action, 0, sizeof(*action));
         task->signal_mask &= ~SIGNAL_BIT(signal);
     }
+    task->forced_signals |= SIGNAL_BIT(signal);
     queue_signal(&task->signals, fault);
 }
 
