@@ -19,4 +19,63 @@
 size_t stub_build_filter(struct sock_filter *program, size_t capacity, uint64_t allowed_instruction_pointer);
 int stub_page_install(void);
 
+/* ---- seccomp-trap (platform/seccomp_trap*.c) ----
+ * Stub layout above the ptrace trampoline: the SIGSYS handler's code page and the two filters in the same
+ * read-only region; after the region, the memory shared with the Sentry: a page the stub may only read,
+ * then one 16 KiB area per stub thread: its request slot (4 KiB), then its signal stack. */
+#define TRAP_CODE_ADDRESS (STUB_CODE_ADDRESS + 0x1000)
+#define TRAP_SYSCALL_RETURN_ADDRESS (TRAP_CODE_ADDRESS + 2) /* the one ip the application filter allows */
+#define TRAP_RESTORER_ADDRESS (TRAP_CODE_ADDRESS + 0x10)
+#define TRAP_HANDLER_ADDRESS (TRAP_CODE_ADDRESS + 0x20)
+#define TRAP_TEMPLATE_FILTER_OFFSET 0x2000 /* struct sock_fprog, then the program at +0x100 */
+#define TRAP_APPLICATION_FILTER_OFFSET 0x3000
+#define TRAP_FILTER_MAXIMUM 64
+#define TRAP_SHARED_ADDRESS (STUB_CODE_ADDRESS + STUB_REGION_SIZE)
+#define TRAP_THREAD_AREA_SIZE 0x4000ULL /* the handler finds its slot by rounding its stack pointer down */
+#define TRAP_SLOT_SIZE 0x1000ULL
+#define TRAP_THREADS_ADDRESS (TRAP_SHARED_ADDRESS + TRAP_THREAD_AREA_SIZE)
+#define TRAP_THREADS_MAXIMUM 32
+#define TRAP_SPACE_AREA_SIZE (TRAP_THREADS_MAXIMUM * TRAP_THREAD_AREA_SIZE)
+#define STUB_WAKE_FD 4      /* eventfd: a stub wakes a sleeping Sentry; only write(2) on it is allowed */
+#define STUB_TRAP_FILE_FD 5 /* the shared-memory file; only the (never-running) template and mapper hold it */
+#define TRAP_INTERRUPT_SIGNAL SIGUSR2
+
+/* Slot states: the stub's handler publishes a request, the Sentry answers, the handler returns to idle. */
+#define TRAP_SLOT_IDLE 0
+#define TRAP_SLOT_REQUEST 1
+#define TRAP_SLOT_RESPONSE 2
+#define TRAP_COMMAND_SET_FS 1u
+#define TRAP_COMMAND_EXIT 2u
+
+/* One per stub thread; written by the hand-assembled handler (offsets are fixed in its machine code) and
+ * by application code at will: the Sentry copies each field once and validates it. */
+struct trap_slot {
+    uint32_t state;         /* futex word */
+    uint32_t stub_sleeping; /* the handler is (about to be) in FUTEX_WAIT: the Sentry must wake it */
+    uint64_t frame;         /* stub address of the signal frame's ucontext */
+    uint64_t siginfo;       /* stub address of its siginfo */
+    uint64_t wake_value;    /* the 8 bytes written to STUB_WAKE_FD */
+    uint32_t command;       /* TRAP_COMMAND_*, read by the handler after the answer */
+    uint32_t reserved;
+    uint64_t fs_base;       /* with TRAP_COMMAND_SET_FS */
+    uint32_t host_tid;      /* set by clone, cleared by the kernel when the host thread is gone */
+};
+/* The page every stub maps read-only: only the Sentry writes it. */
+struct trap_shared_page {
+    uint32_t sentry_sleeping;      /* a stub that posts a request must then write STUB_WAKE_FD */
+    uint32_t stub_spin_iterations; /* pause loops before the handler sleeps in FUTEX_WAIT */
+};
+
+/* The filter every stub process starts under (template, mapper): host syscalls pass from the ptrace
+ * trampoline (set-up work, all under ptrace) and, for the handler, from the trap trampoline; anything else
+ * traps (SIGSYS). The application filter is stacked on it in every thread that runs application code. */
+size_t trap_build_template_filter(struct sock_filter *program, size_t capacity, uint64_t setup_instruction_pointer,
+                                  uint64_t trap_instruction_pointer);
+size_t trap_build_application_filter(struct sock_filter *program, size_t capacity, uint64_t trap_instruction_pointer);
+/* The handler's machine code, position-dependent: it must run at TRAP_CODE_ADDRESS. */
+extern const uint8_t trap_handler_code[];
+extern const size_t trap_handler_code_size;
+/* Writes the handler and both filters into the stub region (after stub_page_install). */
+int trap_page_install(void);
+
 #endif

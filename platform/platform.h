@@ -69,9 +69,14 @@ struct platform_ops {
      * returns 1 and fills stop/context when a thread stopped, 0 when none, -errno on failure. */
     int (*event_fd)(void);
     int (*collect_stop)(struct platform_context **context, struct platform_stop *stop);
+    /* Optional (NULL: the loop sleeps in poll at once). Called when the loop has nothing to run, before it
+     * would sleep in poll: spins a bounded, adaptive time on the running threads. Returns 1 when a stop is
+     * ready (the loop collects it without sleeping), 0 when the loop may sleep on event_fd(). */
+    int (*spin_for_stop)(void);
 };
 
 extern const struct platform_ops platform_ptrace_ops;
+extern const struct platform_ops platform_seccomp_trap_ops;
 const struct platform_ops *platform_by_name(const char *name);  /* "ptrace", "seccomp-trap"; NULL if unknown */
 
 #endif

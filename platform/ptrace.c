@@ -472,5 +472,7 @@ const struct platform_ops *platform_by_name(const char *name)
 {
     if (strcmp(name, "ptrace") == 0)
         return &platform_ptrace_ops;
+    if (strcmp(name, "seccomp-trap") == 0 || strcmp(name, "systrap") == 0)
+        return &platform_seccomp_trap_ops;
     return NULL;
 }

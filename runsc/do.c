@@ -48,7 +48,7 @@ void runsc_usage(FILE *out)
                  "  --systemd-cgroup              accepted for compatibility (cgroups are not managed yet)\n"
                  "  --network=none|sandbox        the sandbox has no network either way\n"
                  "  --overlay                     in-memory overlay on the root even when it is writable\n"
-                 "  --platform=ptrace             how application syscalls reach the Sentry\n"
+                 "  --platform=seccomp-trap|ptrace how application syscalls reach the Sentry (default: seccomp-trap)\n"
                  "  --rootfs=DIR                  root file system of the sandbox (do only; default: the host's /)\n"
                  "  --cwd=DIR                     working directory inside the sandbox (do only)\n"
                  "  --strace                      log every application syscall with its arguments\n"
@@ -90,10 +90,9 @@ int runsc_parse_flag(struct runsc_options *options, const char *argument, const 
         if (strcmp(value, "ptrace") == 0) {
             options->platform = PLATFORM_PTRACE;
         } else if (strcmp(value, "seccomp-trap") == 0 || strcmp(value, "systrap") == 0) {
-            fprintf(stderr, "usandbox: platform '%s' is not implemented yet; use --platform=ptrace\n", value);
-            return -1;
+            options->platform = PLATFORM_SECCOMP_TRAP;
         } else {
-            fprintf(stderr, "usandbox: unknown platform '%s' (known: ptrace)\n", value);
+            fprintf(stderr, "usandbox: unknown platform '%s' (known: seccomp-trap, ptrace)\n", value);
             return -1;
         }
         options->platform_name = value;

@@ -8,7 +8,7 @@
 
 int main(int argc, char **argv)
 {
-    struct runsc_options options = {.platform = PLATFORM_PTRACE, .platform_name = "ptrace"};
+    struct runsc_options options = {.platform = PLATFORM_SECCOMP_TRAP, .platform_name = "seccomp-trap"};
     int index = 1;
     for (; index < argc && argv[index][0] == '-'; index++) {
         if (strcmp(argv[index], "--help") == 0 || strcmp(argv[index], "-h") == 0) {

@@ -365,6 +365,9 @@ void loop_initialize(void)
     vfs_set_timer_hook(loop_arm_timer);
 }
 
+/* Rounds the loop may skip poll while the platform keeps finding stops by spinning. */
+#define POLLS_SKIPPED_MAXIMUM 32
+
 /* Reaped groups are freed between steps, never under a handler that may still hold one of their tasks. */
 static struct thread_group **released_groups;
 static size_t released_count, released_capacity;
@@ -400,8 +403,45 @@ static void forward_host_signals(void)
     }
 }
 
+/* Sleep in poll until a stub stops, a host fd a task waits on is ready, a host signal arrives, or timeout
+ * (ms; 0: just look); then act on the fds. Negative: poll failed. */
+static int poll_events(int timeout)
+{
+    struct pollfd fds[2 + HOST_WATCH_MAXIMUM] = {{.fd = sentry_platform->event_fd(), .events = POLLIN},
+                                                 {.fd = forwarded_signal_fd, .events = POLLIN}};
+    size_t watched = host_watch_count;
+    for (size_t i = 0; i < watched; i++)
+        fds[2 + i] = (struct pollfd){.fd = host_watches[i].fd, .events = (short)host_watches[i].events};
+    int ready = poll(fds, 2 + watched, timeout);
+    if (ready < 0 && errno != EINTR) {
+        log_error("event loop: poll failed: %s", strerror(errno));
+        return -errno;
+    }
+    if (forwarded_signal_fd >= 0 && (fds[1].revents & POLLIN))
+        forward_host_signals();
+    if (ready > 0 && watched) {
+        /* Fire and forget: a task that still has to wait registers again. */
+        struct host_watch fired[HOST_WATCH_MAXIMUM];
+        size_t fired_count = 0, kept = 0;
+        for (size_t i = 0; i < watched; i++) {
+            if (fds[2 + i].revents)
+                fired[fired_count++] = (struct host_watch){host_watches[i].fd, (uint32_t)fds[2 + i].revents,
+                                                           host_watches[i].queue};
+            else
+                host_watches[kept++] = host_watches[i];
+        }
+        for (size_t i = watched; i < host_watch_count; i++)
+            host_watches[kept++] = host_watches[i];
+        host_watch_count = kept;
+        for (size_t i = 0; i < fired_count; i++)
+            wait_queue_notify(fired[i].queue, fired[i].events);
+    }
+    return 0;
+}
+
 int loop_run(struct task *first)
 {
+    unsigned polls_skipped = 0;
     struct thread_group *init = first->group;
     loop_make_runnable(first);
     for (;;) {
@@ -424,34 +464,14 @@ int loop_run(struct task *first)
             uint64_t now = monotonic_nanoseconds();
             timeout = deadline <= now ? 0 : (int)MIN((deadline - now + 999999) / 1000000, 60000ULL);
         }
-        struct pollfd fds[2 + HOST_WATCH_MAXIMUM] = {{.fd = sentry_platform->event_fd(), .events = POLLIN},
-                                                     {.fd = forwarded_signal_fd, .events = POLLIN}};
-        size_t watched = host_watch_count;
-        for (size_t i = 0; i < watched; i++)
-            fds[2 + i] = (struct pollfd){.fd = host_watches[i].fd, .events = (short)host_watches[i].events};
-        int ready = poll(fds, 2 + watched, timeout);
-        if (ready < 0 && errno != EINTR) {
-            log_error("event loop: poll failed: %s", strerror(errno));
-            return -errno;
-        }
-        if (forwarded_signal_fd >= 0 && (fds[1].revents & POLLIN))
-            forward_host_signals();
-        if (ready > 0 && watched) {
-            /* Fire and forget: a task that still has to wait registers again. */
-            struct host_watch fired[HOST_WATCH_MAXIMUM];
-            size_t fired_count = 0, kept = 0;
-            for (size_t i = 0; i < watched; i++) {
-                if (fds[2 + i].revents)
-                    fired[fired_count++] = (struct host_watch){host_watches[i].fd, (uint32_t)fds[2 + i].revents,
-                                                               host_watches[i].queue};
-                else
-                    host_watches[kept++] = host_watches[i];
-            }
-            for (size_t i = watched; i < host_watch_count; i++)
-                host_watches[kept++] = host_watches[i];
-            host_watch_count = kept;
-            for (size_t i = 0; i < fired_count; i++)
-                wait_queue_notify(fired[i].queue, fired[i].events);
+        /* A fast platform's stubs answer within microseconds: it spins (bounded) before we pay for a sleep and
+         * a wake-up in poll; poll, without sleeping, every few rounds anyway for host fds and signals. */
+        bool stop_ready = timeout != 0 && sentry_platform->spin_for_stop && sentry_platform->spin_for_stop() > 0;
+        if (!stop_ready || ++polls_skipped >= POLLS_SKIPPED_MAXIMUM) {
+            polls_skipped = 0;
+            int error = poll_events(stop_ready ? 0 : timeout);
+            if (error < 0)
+                return error;
         }
         for (;;) {
             struct platform_context *context;

@@ -239,7 +239,8 @@ int sentry_main(const struct sentry_config *config)
         log_error("cannot create the memory file: %s", strerror(-memory_fd));
         return memory_fd;
     }
-    sentry_platform = &platform_ptrace_ops;
+    sentry_platform =
+        config->platform == PLATFORM_SECCOMP_TRAP ? &platform_seccomp_trap_ops : &platform_ptrace_ops;
     int error = sentry_platform->initialize(memory_fd);
     if (error < 0) {
         log_error("cannot start the %s platform: %s", sentry_platform->name, strerror(-error));

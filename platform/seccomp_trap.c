@@ -1,0 +1,941 @@
+/* platform/seccomp_trap.c: the seccomp-trap platform: application syscalls trap (SECCOMP_RET_TRAP) into the
+ * stub's own SIGSYS handler, which hands them to the Sentry through a shared-memory slot per thread.
+ *
+ * Threat model. Application code is hostile and runs natively in a stub thread. It controls all its
+ * registers and every byte of its address space, including the stub region: the handler code (read-only:
+ * it cannot make it writable, see below), its own slots and signal stacks (read-write) and the shared page
+ * (read-only, written only by the Sentry). It can jump anywhere, including into the handler and onto the
+ * trampoline's syscall instruction. What holds regardless:
+ *   - Host syscalls. Each application thread runs under the application filter (stacked on the template's): a
+ *     syscall from any instruction but the trap trampoline's traps; from the trampoline only rt_sigreturn, exit
+ *     (of the calling thread), sched_yield, futex WAIT/WAKE, write to fd STUB_WAKE_FD and arch_prctl(ARCH_SET_FS)
+ *     pass, anything else kills the stub. None of them reaches beyond the caller: rt_sigreturn and arch_prctl set
+ *     its own registers (and host signal mask: blocking our SIGSYS or fault signals gets the stub killed by the
+ *     kernel, blocking the interrupt signal only delays its own signals), exit ends its own thread, sched_yield
+ *     gives up its own time slice, futex resolves addresses in its own address space, and the eventfd write only
+ *     wakes the Sentry early (it then finds nothing, or requests it validates anyway). No mmap, mprotect, clone,
+ *     open or anything that names a file: application threads hold neither the memory file nor the shared-memory
+ *     file (they are closed in each application thread's own fd table; only the template and the mapper process,
+ *     which never run application code and only run under ptrace, hold them). So the application cannot map
+ *     another process's memory or another stub's slots.
+ *   - The Sentry treats a slot as untrusted input: it reads each field once, checks that the frame, its
+ *     siginfo and its floating-point area lie inside this thread's signal stack, and takes the syscall
+ *     from the registers exactly as a syscall made on Linux; a slot that points elsewhere gets the stub
+ *     killed (reported as an exit by SIGKILL). Forging a request from application code (jumping into the
+ *     handler, or writing a slot) therefore yields at most an emulated syscall of the application's own
+ *     choosing, which it could have made anyway, or its own death.
+ *   - Mappings are changed only by the mapper, a process sharing the stub's address space that the Sentry
+ *     keeps stopped under ptrace and drives by syscall injection, as the ptrace platform does; it is the only
+ *     holder of the memory file in the stub, and application threads cannot reach its registers.
+ *   - Application threads can corrupt their own process's slots and signal stacks (threads of one process
+ *     trust each other on Linux too), never another process's: each stub maps only its own range of the
+ *     shared-memory file.
+ * Costs: a syscall is one SIGSYS delivery and rt_sigreturn (~2.5 us here) plus two shared-memory handoffs;
+ * both sides spin a bounded, adaptive time and then sleep (stub: FUTEX_WAIT on its slot; Sentry: poll on an
+ * epoll set of the wake eventfd and SIGCHLD), so idle sandboxes burn no CPU. */
+#include "platform/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/rseq.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/ucontext.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RSEQ_FLAG_UNREGISTER 1
+#define RSEQ_SIGNATURE 0x53053053
+#define USER_ADDRESS_END 0x7ffffffff000ULL
+#define TRAP_SPACES_MAXIMUM 1024
+#define TRAP_SHARED_PAGE_SIZE TRAP_THREAD_AREA_SIZE /* the read-only page, padded to keep areas aligned */
+#define TRAP_FILE_SIZE (TRAP_SHARED_PAGE_SIZE + TRAP_SPACES_MAXIMUM * TRAP_SPACE_AREA_SIZE)
+
+/* The kernel's struct ucontext: flags, link, stack_t, then the sigcontext (glibc's gregs order), then the
+ * 8-byte signal mask. */
+#define UCONTEXT_GREGS_OFFSET 40
+#define UCONTEXT_FPSTATE_OFFSET (UCONTEXT_GREGS_OFFSET + 23 * 8)
+#define UCONTEXT_SIZE 304
+#define FXSAVE_SIZE 512
+#define XSAVE_HEADER_SIZE 64
+#define FP_XSTATE_MAGIC1_VALUE 0x46505853U
+#define FXSAVE_SW_RESERVED_OFFSET 464
+#define USER_CODE_SELECTOR 0x33
+#define USER_DATA_SELECTOR 0x2b
+
+enum context_state {
+    CONTEXT_ATTACHED, /* a new host thread, stopped under ptrace: registers go through ptrace */
+    CONTEXT_RUNNING,  /* application code (or a request not yet collected) */
+    CONTEXT_STOPPED,  /* waiting in its handler for the Sentry's answer */
+    CONTEXT_DEAD,
+};
+
+enum stop_reason { STOP_SYSCALL, STOP_FAULT, STOP_INTERRUPT };
+
+struct platform_context {
+    pid_t tid;
+    enum context_state state;
+    struct platform_address_space *space;
+    int thread_index;
+    struct trap_slot *slot;  /* the Sentry's view */
+    uint8_t *area;           /* the Sentry's view of the whole thread area */
+    uint64_t area_address;   /* the stub's view */
+    /* The stop being handled, validated when collected. */
+    enum stop_reason reason;
+    uint8_t *frame;
+    uint8_t *fpstate;  /* NULL when the frame carries none */
+    uint64_t fs_base, gs_base;
+    void *user;
+    struct platform_context *next;
+};
+
+struct platform_address_space {
+    pid_t pid;        /* the mapper: the thread-group leader, stopped under ptrace for good */
+    int index;        /* its range of the shared-memory file */
+    uint8_t *area;    /* the Sentry's view of that range */
+    uint32_t threads_in_use;
+    struct platform_context *first_thread;
+};
+
+static int host_memory_fd = -1;
+static int wake_fd = -1, child_signal_fd = -1, event_set_fd = -1, trap_file_fd = -1;
+static uint8_t *trap_file;  /* the Sentry's mapping of the whole shared-memory file */
+static struct trap_shared_page *shared_page;
+static pid_t template_pid = -1;
+static struct platform_context *contexts;
+static int running_count;
+static bool space_index_used[TRAP_SPACES_MAXIMUM];
+static uint64_t spin_budget_ns = 20000;
+static bool stop_found_by_spinning;
+static struct platform_context *scan_cursor;
+
+#define SPIN_BUDGET_MINIMUM_NS 2000
+#define SPIN_BUDGET_MAXIMUM_NS 100000
+#define STUB_SPIN_TARGET_NS 30000
+
+static uint64_t now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+static uint32_t load_relaxed(const uint32_t *word) { return __atomic_load_n(word, __ATOMIC_RELAXED); }
+
+static void context_forget(struct platform_context *gone)
+{
+    if (scan_cursor == gone)
+        scan_cursor = NULL;
+    for (struct platform_context **link = &contexts; *link; link = &(*link)->next) {
+        if (*link == gone) {
+            *link = gone->next;
+            return;
+        }
+    }
+}
+
+static void set_state(struct platform_context *context, enum context_state state)
+{
+    if (context->state == CONTEXT_RUNNING)
+        running_count--;
+    if (state == CONTEXT_RUNNING)
+        running_count++;
+    context->state = state;
+}
+
+static int wait_for(pid_t pid, int *status)
+{
+    for (;;) {
+        pid_t got = waitpid(pid, status, __WALL);
+        if (got == pid)
+            return 0;
+        if (got < 0 && errno != EINTR)
+            return -errno;
+    }
+}
+
+/* Run one host syscall in a thread stopped under ptrace, at the ptrace trampoline ("syscall; int3"),
+ * and stop it again; a new process or thread it creates is reported through *created. */
+static long inject(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                   uint64_t a5, pid_t *created)
+{
+    struct user_regs_struct saved, registers;
+    if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
+        return -errno;
+    registers = saved;
+    registers.rip = STUB_SYSCALL_ADDRESS;
+    registers.rax = (uint64_t)number;
+    registers.orig_rax = (uint64_t)-1;
+    registers.rdi = a0;
+    registers.rsi = a1;
+    registers.rdx = a2;
+    registers.r10 = a3;
+    registers.r8 = a4;
+    registers.r9 = a5;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &registers) < 0 || ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+        return -errno;
+    for (;;) {
+        int status;
+        int error = wait_for(tid, &status);
+        if (error < 0)
+            return error;
+        if (!WIFSTOPPED(status)) {
+            log_error("seccomp-trap: stub %d died during injected syscall %ld (status %#x)", tid, number, status);
+            return -ESRCH;
+        }
+        int event = status >> 16;
+        if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_CLONE) {
+            unsigned long child = 0;
+            if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) < 0)
+                return -errno;
+            if (created)
+                *created = (pid_t)child;
+        } else if (event == 0 && WSTOPSIG(status) == SIGTRAP) {
+            break;
+        } else if (event == 0 && WSTOPSIG(status) != SIGSTOP) {
+            log_error("seccomp-trap: stub %d took signal %d during injected syscall %ld", tid, WSTOPSIG(status),
+                      number);
+            ptrace(PTRACE_SETREGS, tid, 0, &saved);
+            return -EFAULT;
+        }
+        if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+            return -errno;
+    }
+    if (ptrace(PTRACE_GETREGS, tid, 0, &registers) < 0)
+        return -errno;
+    if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0)
+        return -errno;
+    return (long)registers.rax;
+}
+
+static long inject_checked(pid_t tid, const char *what, long number, uint64_t a0, uint64_t a1, uint64_t a2,
+                           uint64_t a3, uint64_t a4, uint64_t a5, pid_t *created)
+{
+    long result = inject(tid, number, a0, a1, a2, a3, a4, a5, created);
+    if (result < 0 && result > -4096)
+        log_error("seccomp-trap: %s in stub %d failed: %s", what, tid, strerror((int)-result));
+    return result;
+}
+
+struct kernel_sigaction {
+    uint64_t handler, flags, restorer, mask;
+};
+#define KERNEL_SA_RESTORER 0x04000000
+
+/* The template: a fork of the Sentry emptied down to the stub region and three fds (memory file, wake
+ * eventfd, shared-memory file), with our handler for the trapping signals, under the template filter. */
+static int template_create(void)
+{
+    pid_t sentry = getpid();
+    pid_t child = fork();
+    if (child < 0)
+        return -errno;
+    if (child == 0) {
+        /* Only async-signal-safe calls: this is a copy of the Sentry, soon to be emptied. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != sentry)
+            _exit(127);
+        const int wanted[3] = {host_memory_fd, wake_fd, trap_file_fd};
+        int high[3];
+        for (int i = 0; i < 3; i++)
+            if ((high[i] = fcntl(wanted[i], F_DUPFD, 100)) < 0)
+                _exit(127);
+        for (int i = 0; i < 3; i++)
+            if (dup2(high[i], STUB_MEMORY_FD + i) < 0)
+                _exit(127);
+        syscall(SYS_close_range, STUB_TRAP_FILE_FD + 1, ~0U, 0);
+        syscall(SYS_close_range, 0, STUB_MEMORY_FD - 1, 0);
+        struct sigaction default_action = {.sa_handler = SIG_DFL};
+        for (int signal = 1; signal < 65; signal++)
+            sigaction(signal, &default_action, NULL);
+        struct sigaction ignore_action = {.sa_handler = SIG_IGN};
+        sigaction(SIGCHLD, &ignore_action, NULL);
+        /* Raw rt_sigaction: the handler and restorer are ours, in the stub region; all signals stay blocked
+         * while the handler waits for the Sentry, so that a stop never nests inside another. */
+        const int trapped[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, TRAP_INTERRUPT_SIGNAL};
+        struct kernel_sigaction action = {.handler = TRAP_HANDLER_ADDRESS,
+                                          .flags = SA_SIGINFO | SA_ONSTACK | KERNEL_SA_RESTORER,
+                                          .restorer = TRAP_RESTORER_ADDRESS,
+                                          .mask = ~0ULL};
+        for (size_t i = 0; i < ARRAY_SIZE(trapped); i++)
+            if (syscall(SYS_rt_sigaction, trapped[i], &action, NULL, 8) < 0)
+                _exit(127);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (__rseq_size > 0 && syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
+                                       sizeof(struct rseq), RSEQ_FLAG_UNREGISTER, RSEQ_SIGNATURE) < 0)
+            _exit(127);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            _exit(127);
+        if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
+            _exit(127);
+        kill(getpid(), SIGSTOP);
+        _exit(127);
+    }
+    int status;
+    int error = wait_for(child, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
+        log_error("seccomp-trap: the stub template did not stop as expected (status %#x)", status);
+        return -ECHILD;
+    }
+    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
+    if (ptrace(PTRACE_SETOPTIONS, child, 0, options) < 0)
+        return -errno;
+    long result = inject_checked(child, "the template filter", SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
+                                 STUB_CODE_ADDRESS + TRAP_TEMPLATE_FILTER_OFFSET, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_checked(child, "emptying", SYS_munmap, 0, STUB_CODE_ADDRESS, 0, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_checked(child, "emptying", SYS_munmap, STUB_CODE_ADDRESS + STUB_REGION_SIZE,
+                                USER_ADDRESS_END - (STUB_CODE_ADDRESS + STUB_REGION_SIZE), 0, 0, 0, 0, NULL);
+    if (result != 0) {
+        kill(child, SIGKILL);
+        wait_for(child, &status);
+        return result < 0 ? (int)result : -EINVAL;
+    }
+    template_pid = child;
+    return 0;
+}
+
+/* How many pause instructions the stub's handler spins before it sleeps: about STUB_SPIN_TARGET_NS. */
+static uint32_t calibrate_stub_spin(void)
+{
+    const uint32_t probe = 20000;
+    uint64_t start = now_ns();
+    for (uint32_t i = 0; i < probe; i++)
+        cpu_relax();
+    uint64_t elapsed = now_ns() - start;
+    if (elapsed == 0)
+        elapsed = 1;
+    uint64_t iterations = (uint64_t)probe * STUB_SPIN_TARGET_NS / elapsed;
+    return (uint32_t)MIN(MAX(iterations, 100ULL), 1000000ULL);
+}
+
+static int trap_initialize(int memory_fd)
+{
+    host_memory_fd = memory_fd;
+    int error = stub_page_install();
+    if (error == 0)
+        error = trap_page_install();
+    if (error < 0) {
+        log_error("seccomp-trap: cannot lay out the stub region at %#llx: %s", STUB_CODE_ADDRESS, strerror(-error));
+        return error;
+    }
+    trap_file_fd = memfd_create("usandbox-trap-slots", MFD_CLOEXEC);
+    if (trap_file_fd < 0 || ftruncate(trap_file_fd, (off_t)TRAP_FILE_SIZE) < 0)
+        return -errno;
+    void *mapping = mmap(NULL, TRAP_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, trap_file_fd, 0);
+    if (mapping == MAP_FAILED)
+        return -errno;
+    trap_file = mapping;
+    shared_page = (struct trap_shared_page *)trap_file;
+    shared_page->sentry_sleeping = 1;  /* until the loop spins, every request must wake it */
+    shared_page->stub_spin_iterations = calibrate_stub_spin();
+
+    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd < 0)
+        return -errno;
+    sigset_t child_signals;
+    sigemptyset(&child_signals);
+    sigaddset(&child_signals, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &child_signals, NULL) < 0)
+        return -errno;
+    child_signal_fd = signalfd(-1, &child_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    event_set_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (child_signal_fd < 0 || event_set_fd < 0)
+        return -errno;
+    struct epoll_event wake_event = {.events = EPOLLIN, .data.fd = wake_fd};
+    struct epoll_event child_event = {.events = EPOLLIN, .data.fd = child_signal_fd};
+    if (epoll_ctl(event_set_fd, EPOLL_CTL_ADD, wake_fd, &wake_event) < 0 ||
+        epoll_ctl(event_set_fd, EPOLL_CTL_ADD, child_signal_fd, &child_event) < 0)
+        return -errno;
+    return template_create();
+}
+
+static uint64_t space_file_offset(int index) { return TRAP_SHARED_PAGE_SIZE + (uint64_t)index * TRAP_SPACE_AREA_SIZE; }
+
+/* A new application thread in space: a host thread of the mapper's group with its own fd table (which then
+ * loses the memory file and the shared-memory file), its own signal stack, under the application filter. */
+static int thread_create(struct platform_address_space *space, struct platform_context **out)
+{
+    int index = -1;
+    for (int i = 0; i < TRAP_THREADS_MAXIMUM; i++) {
+        struct trap_slot *slot = (struct trap_slot *)(space->area + (uint64_t)i * TRAP_THREAD_AREA_SIZE);
+        /* host_tid is cleared by the kernel once a previous owner's host thread is gone for good. */
+        if (!(space->threads_in_use & (1u << i)) && load_relaxed(&slot->host_tid) == 0) {
+            index = i;
+            break;
+        }
+    }
+    if (index < 0)
+        return -EAGAIN;
+    uint8_t *area = space->area + (uint64_t)index * TRAP_THREAD_AREA_SIZE;
+    uint64_t area_address = TRAP_THREADS_ADDRESS + (uint64_t)index * TRAP_THREAD_AREA_SIZE;
+    memset(area, 0, TRAP_SLOT_SIZE);
+    struct trap_slot *slot = (struct trap_slot *)area;
+    const uint64_t flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_SETTID |
+                           CLONE_CHILD_CLEARTID;
+    pid_t tid = -1;
+    long result = inject_checked(space->pid, "clone of a thread", SYS_clone, flags, 0, 0,
+                                 area_address + offsetof(struct trap_slot, host_tid), 0, 0, &tid);
+    if (result < 0)
+        return (int)result;
+    if (tid <= 0)
+        return -ECHILD;
+    int status;
+    int error = wait_for(tid, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status)) {
+        log_error("seccomp-trap: new stub thread %d did not stop (status %#x)", tid, status);
+        return -ECHILD;
+    }
+    /* The stack_t for sigaltstack lives in the slot page, past the fields the handler uses. */
+    stack_t *signal_stack = (stack_t *)(area + 0x100);
+    *signal_stack = (stack_t){.ss_sp = (void *)(area_address + TRAP_SLOT_SIZE),
+                              .ss_size = TRAP_THREAD_AREA_SIZE - TRAP_SLOT_SIZE};
+    result = inject_checked(tid, "closing the memory file", SYS_close, STUB_MEMORY_FD, 0, 0, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_checked(tid, "closing the slot file", SYS_close, STUB_TRAP_FILE_FD, 0, 0, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_checked(tid, "sigaltstack", SYS_sigaltstack, area_address + 0x100, 0, 0, 0, 0, 0, NULL);
+    if (result == 0)
+        result = inject_checked(tid, "the application filter", SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
+                                STUB_CODE_ADDRESS + TRAP_APPLICATION_FILTER_OFFSET, 0, 0, 0, NULL);
+    memset(area + 0x100, 0, sizeof(stack_t));
+    if (result != 0) {
+        syscall(SYS_tgkill, space->pid, tid, SIGKILL);
+        return result < 0 ? (int)result : -EINVAL;
+    }
+    struct platform_context *context = xcalloc(1, sizeof(*context));
+    context->tid = tid;
+    context->state = CONTEXT_ATTACHED;
+    context->space = space;
+    context->thread_index = index;
+    context->slot = slot;
+    context->area = area;
+    context->area_address = area_address;
+    context->next = contexts;
+    contexts = context;
+    space->threads_in_use |= 1u << index;
+    *out = context;
+    return 0;
+}
+
+static void space_release_index(struct platform_address_space *space)
+{
+    if (space->index < 0)
+        return;
+    /* Zero the range for its next owner and give the pages back. */
+    fallocate(trap_file_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)space_file_offset(space->index),
+              (off_t)TRAP_SPACE_AREA_SIZE);
+    space_index_used[space->index] = false;
+    space->index = -1;
+}
+
+static void trap_address_space_destroy(struct platform_address_space *space);
+
+static int trap_address_space_new(struct platform_address_space **out, struct platform_context **first_thread)
+{
+    int index = -1;
+    for (int i = 0; i < TRAP_SPACES_MAXIMUM; i++) {
+        if (!space_index_used[i]) {
+            index = i;
+            break;
+        }
+    }
+    if (index < 0)
+        return -EAGAIN;
+    pid_t child = -1;
+    /* CLONE_PARENT: the new stub is the Sentry's child, so that its death reaches our SIGCHLD. */
+    long result = inject_checked(template_pid, "clone of a stub", SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0,
+                                 &child);
+    if (result < 0)
+        return (int)result;
+    if (child <= 0)
+        return -ECHILD;
+    int status;
+    int error = wait_for(child, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status)) {
+        log_error("seccomp-trap: new stub %d did not stop (status %#x)", child, status);
+        return -ECHILD;
+    }
+    struct platform_address_space *space = xcalloc(1, sizeof(*space));
+    space->pid = child;
+    space->index = index;
+    space_index_used[index] = true;
+    space->area = trap_file + space_file_offset(index);
+    memset(space->area, 0, TRAP_SPACE_AREA_SIZE);
+    result = inject_checked(child, "mapping the shared page", SYS_mmap, TRAP_SHARED_ADDRESS, TRAP_SHARED_PAGE_SIZE,
+                            PROT_READ, MAP_SHARED | MAP_FIXED, STUB_TRAP_FILE_FD, 0, NULL);
+    if (result == (long)TRAP_SHARED_ADDRESS)
+        result = inject_checked(child, "mapping the slots", SYS_mmap, TRAP_THREADS_ADDRESS, TRAP_SPACE_AREA_SIZE,
+                                PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, STUB_TRAP_FILE_FD,
+                                space_file_offset(index), NULL);
+    if (result == (long)TRAP_THREADS_ADDRESS)
+        result = 0;
+    else if (result >= 0)
+        result = -EINVAL;
+    struct platform_context *context = NULL;
+    if (result == 0)
+        result = thread_create(space, &context);
+    if (result < 0) {
+        trap_address_space_destroy(space);
+        return (int)result;
+    }
+    space->first_thread = context;
+    *out = space;
+    *first_thread = context;
+    return 0;
+}
+
+static void reap(pid_t tid)
+{
+    int status;
+    while (waitpid(tid, &status, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
+static void trap_address_space_destroy(struct platform_address_space *space)
+{
+    if (!space)
+        return;
+    if (space->pid > 0)
+        kill(space->pid, SIGKILL);  /* the whole thread group: the mapper and every application thread */
+    for (struct platform_context **link = &contexts; *link;) {
+        struct platform_context *context = *link;
+        if (context->space == space) {
+            if (context->state == CONTEXT_ATTACHED && space->pid > 0)
+                reap(context->tid);  /* a traced thread reports its death to us */
+            set_state(context, CONTEXT_DEAD);
+            if (scan_cursor == context)
+                scan_cursor = NULL;
+            *link = context->next;
+            free(context);
+        } else {
+            link = &context->next;
+        }
+    }
+    if (space->pid > 0)
+        reap(space->pid);
+    space_release_index(space);
+    free(space);
+}
+
+static int trap_thread_new(struct platform_context *creator, struct platform_context **out)
+{
+    return thread_create(creator->space, out);
+}
+
+static void trap_thread_exit(struct platform_context *context)
+{
+    struct platform_address_space *space = context->space;
+    if (context->state == CONTEXT_STOPPED) {
+        __atomic_store_n(&context->slot->command, TRAP_COMMAND_EXIT, __ATOMIC_RELAXED);
+        __atomic_store_n(&context->slot->state, TRAP_SLOT_RESPONSE, __ATOMIC_SEQ_CST);
+        syscall(SYS_futex, &context->slot->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+    } else if (context->state == CONTEXT_ATTACHED) {
+        struct user_regs_struct registers;
+        if (ptrace(PTRACE_GETREGS, context->tid, 0, &registers) == 0) {
+            registers.rip = STUB_SYSCALL_ADDRESS;
+            registers.rax = SYS_exit;
+            registers.orig_rax = (uint64_t)-1;
+            registers.rdi = 0;
+            if (ptrace(PTRACE_SETREGS, context->tid, 0, &registers) == 0 &&
+                ptrace(PTRACE_CONT, context->tid, 0, 0) == 0)
+                reap(context->tid);
+        }
+    }
+    /* Its area is reused only once the kernel has cleared host_tid (CLONE_CHILD_CLEARTID). */
+    space->threads_in_use &= ~(1u << context->thread_index);
+    if (space->first_thread == context)
+        space->first_thread = NULL;
+    set_state(context, CONTEXT_DEAD);
+    context_forget(context);
+    free(context);
+}
+
+static void trap_address_space_use_thread(struct platform_address_space *space, struct platform_context *stopped)
+{
+    (void)space;
+    (void)stopped;  /* mapping changes always go through the mapper */
+}
+
+static int trap_map(struct platform_address_space *space, uint64_t address, uint64_t length, int protection,
+                    uint64_t file_offset)
+{
+    long result = inject(space->pid, SYS_mmap, address, length, (uint64_t)protection, MAP_SHARED | MAP_FIXED,
+                         STUB_MEMORY_FD, file_offset, NULL);
+    if (result < 0 && result > -4096)
+        return (int)result;
+    return 0;
+}
+
+static int trap_unmap(struct platform_address_space *space, uint64_t address, uint64_t length)
+{
+    long result = inject(space->pid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
+    return result < 0 ? (int)result : 0;
+}
+
+static int trap_protect(struct platform_address_space *space, uint64_t address, uint64_t length, int protection)
+{
+    long result = inject(space->pid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
+    return result < 0 ? (int)result : 0;
+}
+
+static int trap_get_registers(struct platform_context *context, struct platform_registers *registers)
+{
+    if (context->state == CONTEXT_ATTACHED) {
+        if (ptrace(PTRACE_GETREGS, context->tid, 0, &registers->general) < 0 ||
+            ptrace(PTRACE_GETFPREGS, context->tid, 0, &registers->floating_point) < 0)
+            return -errno;
+        registers->floating_point_valid = true;
+        return 0;
+    }
+    if (context->state != CONTEXT_STOPPED || !context->frame)
+        return -ESRCH;
+    uint64_t gregs[NGREG];
+    memcpy(gregs, context->frame + UCONTEXT_GREGS_OFFSET, sizeof(gregs));
+    struct user_regs_struct *out = &registers->general;
+    memset(out, 0, sizeof(*out));
+    out->r8 = gregs[REG_R8];
+    out->r9 = gregs[REG_R9];
+    out->r10 = gregs[REG_R10];
+    out->r11 = gregs[REG_R11];
+    out->r12 = gregs[REG_R12];
+    out->r13 = gregs[REG_R13];
+    out->r14 = gregs[REG_R14];
+    out->r15 = gregs[REG_R15];
+    out->rdi = gregs[REG_RDI];
+    out->rsi = gregs[REG_RSI];
+    out->rbp = gregs[REG_RBP];
+    out->rbx = gregs[REG_RBX];
+    out->rdx = gregs[REG_RDX];
+    out->rcx = gregs[REG_RCX];
+    out->rsp = gregs[REG_RSP];
+    out->rip = gregs[REG_RIP];
+    out->eflags = gregs[REG_EFL];
+    if (context->reason == STOP_SYSCALL) {
+        /* As at a ptrace syscall-entry stop: the kernel rolled rax back to the number. */
+        out->orig_rax = gregs[REG_RAX];
+        out->rax = (uint64_t)-ENOSYS;
+    } else {
+        out->orig_rax = (uint64_t)-1;
+        out->rax = gregs[REG_RAX];
+    }
+    out->cs = USER_CODE_SELECTOR;
+    out->ss = USER_DATA_SELECTOR;
+    out->fs_base = context->fs_base;
+    out->gs_base = context->gs_base;
+    registers->floating_point_valid = context->fpstate != NULL;
+    if (context->fpstate)
+        memcpy(&registers->floating_point, context->fpstate, sizeof(registers->floating_point));
+    return 0;
+}
+
+static int trap_set_registers(struct platform_context *context, const struct platform_registers *registers)
+{
+    const struct user_regs_struct *in = &registers->general;
+    if (context->state == CONTEXT_ATTACHED) {
+        if (ptrace(PTRACE_SETREGS, context->tid, 0, in) < 0)
+            return -errno;
+        if (registers->floating_point_valid &&
+            ptrace(PTRACE_SETFPREGS, context->tid, 0, &registers->floating_point) < 0)
+            return -errno;
+        context->fs_base = in->fs_base;
+        context->gs_base = in->gs_base;
+        return 0;
+    }
+    if (context->state != CONTEXT_STOPPED || !context->frame)
+        return -ESRCH;
+    uint64_t gregs[NGREG];
+    memcpy(gregs, context->frame + UCONTEXT_GREGS_OFFSET, sizeof(gregs));
+    gregs[REG_R8] = in->r8;
+    gregs[REG_R9] = in->r9;
+    gregs[REG_R10] = in->r10;
+    gregs[REG_R11] = in->r11;
+    gregs[REG_R12] = in->r12;
+    gregs[REG_R13] = in->r13;
+    gregs[REG_R14] = in->r14;
+    gregs[REG_R15] = in->r15;
+    gregs[REG_RDI] = in->rdi;
+    gregs[REG_RSI] = in->rsi;
+    gregs[REG_RBP] = in->rbp;
+    gregs[REG_RBX] = in->rbx;
+    gregs[REG_RDX] = in->rdx;
+    gregs[REG_RAX] = in->rax;
+    gregs[REG_RCX] = in->rcx;
+    gregs[REG_RSP] = in->rsp;
+    gregs[REG_RIP] = in->rip;
+    gregs[REG_EFL] = in->eflags;
+    memcpy(context->frame + UCONTEXT_GREGS_OFFSET, gregs, sizeof(gregs));
+    if (registers->floating_point_valid && context->fpstate) {
+        /* Keep the kernel's software-reserved words (they describe the xsave layout), and mark x87 and SSE
+         * as present so that the restore loads what we wrote rather than their initial state. */
+        memcpy(context->fpstate, &registers->floating_point, FXSAVE_SW_RESERVED_OFFSET);
+        uint32_t magic;
+        memcpy(&magic, context->fpstate + FXSAVE_SW_RESERVED_OFFSET, sizeof(magic));
+        if (magic == FP_XSTATE_MAGIC1_VALUE) {
+            uint64_t present;
+            memcpy(&present, context->fpstate + FXSAVE_SIZE, sizeof(present));
+            present |= 3;
+            memcpy(context->fpstate + FXSAVE_SIZE, &present, sizeof(present));
+        }
+    }
+    if (in->fs_base != context->fs_base) {
+        context->fs_base = in->fs_base;
+        __atomic_store_n(&context->slot->fs_base, in->fs_base, __ATOMIC_RELAXED);
+        __atomic_store_n(&context->slot->command, TRAP_COMMAND_SET_FS, __ATOMIC_RELAXED);
+    }
+    context->gs_base = in->gs_base;  /* not applied: nothing the Sentry emulates changes it yet */
+    return 0;
+}
+
+static int trap_resume(struct platform_context *context)
+{
+    switch (context->state) {
+    case CONTEXT_ATTACHED:
+        /* From now on the thread runs on its own: its syscalls and faults come through its slot. */
+        if (ptrace(PTRACE_DETACH, context->tid, 0, 0) < 0)
+            return -errno;
+        set_state(context, CONTEXT_RUNNING);
+        return 0;
+    case CONTEXT_STOPPED:
+        context->frame = context->fpstate = NULL;
+        set_state(context, CONTEXT_RUNNING);
+        __atomic_store_n(&context->slot->state, TRAP_SLOT_RESPONSE, __ATOMIC_SEQ_CST);
+        /* Pairs with the handler's "stub_sleeping = 1; mfence; check state": one of us sees the other. */
+        if (__atomic_load_n(&context->slot->stub_sleeping, __ATOMIC_SEQ_CST))
+            syscall(SYS_futex, &context->slot->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+        return 0;
+    case CONTEXT_RUNNING:
+        return 0;
+    default:
+        return -ESRCH;
+    }
+}
+
+static int trap_interrupt(struct platform_context *context)
+{
+    if (context->state != CONTEXT_RUNNING)
+        return 0;  /* stopped already: the Sentry holds it */
+    if (syscall(SYS_tgkill, context->space->pid, context->tid, TRAP_INTERRUPT_SIGNAL) < 0)
+        return -errno;
+    return 0;
+}
+
+static void trap_context_destroy(struct platform_context *context) { (void)context; }
+static void *trap_context_user(struct platform_context *context) { return context->user; }
+static void trap_context_set_user(struct platform_context *context, void *user) { context->user = user; }
+static int trap_event_fd(void) { return event_set_fd; }
+
+static bool has_request(const struct platform_context *context)
+{
+    return context->state == CONTEXT_RUNNING && load_relaxed(&context->slot->state) == TRAP_SLOT_REQUEST;
+}
+
+/* Checks a posted request and takes the stop from it. False: the slot lies about its frame. */
+static bool accept_request(struct platform_context *context, struct platform_stop *stop)
+{
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    uint64_t frame = __atomic_load_n(&context->slot->frame, __ATOMIC_RELAXED);
+    uint64_t info = __atomic_load_n(&context->slot->siginfo, __ATOMIC_RELAXED);
+    const uint64_t stack_start = context->area_address + TRAP_SLOT_SIZE;
+    const uint64_t stack_end = context->area_address + TRAP_THREAD_AREA_SIZE;
+    if (frame < stack_start || frame > stack_end - UCONTEXT_SIZE || info < stack_start ||
+        info > stack_end - sizeof(siginfo_t))
+        return false;
+    uint8_t *frame_here = context->area + (frame - context->area_address);
+    uint64_t fpstate;
+    memcpy(&fpstate, frame_here + UCONTEXT_FPSTATE_OFFSET, sizeof(fpstate));
+    context->fpstate = NULL;
+    if (fpstate) {
+        if (fpstate < stack_start || fpstate > stack_end - (FXSAVE_SIZE + XSAVE_HEADER_SIZE))
+            return false;
+        context->fpstate = context->area + (fpstate - context->area_address);
+    }
+    context->frame = frame_here;
+    memset(stop, 0, sizeof(*stop));
+    siginfo_t signal;
+    memcpy(&signal, context->area + (info - context->area_address), sizeof(signal));
+    int number = signal.si_signo;
+    if (number == SIGSYS && signal.si_code == 1 /* SYS_SECCOMP */) {
+        context->reason = STOP_SYSCALL;
+        stop->kind = PLATFORM_STOP_SYSCALL;
+    } else if ((number == SIGSEGV || number == SIGBUS || number == SIGFPE || number == SIGILL ||
+                number == SIGTRAP) && signal.si_code > 0) {
+        context->reason = STOP_FAULT;
+        stop->kind = PLATFORM_STOP_FAULT;
+        stop->fault = signal;
+    } else {
+        context->reason = STOP_INTERRUPT;
+        stop->kind = PLATFORM_STOP_INTERRUPT;
+    }
+    return true;
+}
+
+/* A whole stub process is gone: its threads' tasks learn it from one EXITED stop (the Sentry then kills
+ * the group, which destroys the space). */
+static struct platform_context *space_gone(pid_t pid)
+{
+    struct platform_context *reported = NULL;
+    for (struct platform_context *context = contexts; context; context = context->next) {
+        if (context->space->pid != pid)
+            continue;
+        if (!reported && context->state != CONTEXT_DEAD)
+            reported = context;
+        set_state(context, CONTEXT_DEAD);
+    }
+    if (reported)
+        reported->space->pid = -1;
+    return reported;
+}
+
+static int collect_exits(struct platform_context **context_out, struct platform_stop *stop)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL | WNOHANG);
+        if (pid <= 0)
+            return 0;
+        if (!WIFEXITED(status) && !WIFSIGNALED(status))
+            continue;  /* a stop of a thread we hold under ptrace: it waits for us anyway */
+        struct platform_context *context = space_gone(pid);
+        if (context) {
+            memset(stop, 0, sizeof(*stop));
+            stop->kind = PLATFORM_STOP_EXITED;
+            *context_out = context;
+            return 1;
+        }
+    }
+}
+
+static int trap_collect_stop(struct platform_context **context_out, struct platform_stop *stop)
+{
+    /* Draining costs syscalls: after a successful spin it is skipped, but not forever (a stub may die). */
+    static unsigned collections_without_drain;
+    if (!stop_found_by_spinning || ++collections_without_drain >= 64) {
+        collections_without_drain = 0;
+        /* We slept (or were woken early): take the wake-ups and exits that woke us. */
+        uint64_t count;
+        while (read(wake_fd, &count, sizeof(count)) == sizeof(count))
+            ;
+        struct signalfd_siginfo drained;
+        bool child_exited = false;
+        while (read(child_signal_fd, &drained, sizeof(drained)) == sizeof(drained))
+            child_exited = true;
+        if (child_exited && collect_exits(context_out, stop))
+            return 1;
+    }
+    /* Round-robin from where the last scan stopped, so that a busy thread cannot starve the others. */
+    struct platform_context *first = scan_cursor && scan_cursor->next ? scan_cursor->next : contexts;
+    struct platform_context *context = first;
+    while (context) {
+        if (has_request(context)) {
+            scan_cursor = context;
+            *context_out = context;
+            set_state(context, CONTEXT_STOPPED);
+            if (!accept_request(context, stop)) {
+                log_warning("seccomp-trap: stub thread %d posted a request outside its signal stack; killed",
+                            context->tid);
+                kill(context->space->pid, SIGKILL);
+                space_gone(context->space->pid);
+                memset(stop, 0, sizeof(*stop));
+                stop->kind = PLATFORM_STOP_EXITED;
+            }
+            return 1;
+        }
+        context = context->next ? context->next : contexts;
+        if (context == first)
+            break;
+    }
+    stop_found_by_spinning = false;
+    return 0;
+}
+
+static bool any_request(void)
+{
+    for (struct platform_context *context = contexts; context; context = context->next)
+        if (has_request(context))
+            return true;
+    return false;
+}
+
+/* Called by the loop when it has nothing to run, before it sleeps in poll: spin on the running threads'
+ * slots for a bounded, adaptive time. Returns 1 when a stop is ready (the loop collects without sleeping). */
+static int trap_spin_for_stop(void)
+{
+    stop_found_by_spinning = false;
+    if (running_count > 0) {
+        __atomic_store_n(&shared_page->sentry_sleeping, 0, __ATOMIC_SEQ_CST);
+        uint64_t start = now_ns();
+        for (uint32_t i = 1;; i++) {
+            if (any_request()) {
+                stop_found_by_spinning = true;
+                break;
+            }
+            if ((i & 15) == 0 && now_ns() - start > spin_budget_ns)
+                break;
+            /* With two cores and more runnable threads, the stub we wait for may be queued behind us. */
+            if ((i & 63) == 0)
+                sched_yield();
+            cpu_relax();
+        }
+        /* Spinning pays when stubs answer quickly: grow the budget then, shrink it when it was wasted. */
+        if (stop_found_by_spinning)
+            spin_budget_ns = MIN(spin_budget_ns * 2, (uint64_t)SPIN_BUDGET_MAXIMUM_NS);
+        else
+            spin_budget_ns = MAX(spin_budget_ns / 2, (uint64_t)SPIN_BUDGET_MINIMUM_NS);
+        if (stop_found_by_spinning)
+            return 1;  /* stay awake: stubs need not write the eventfd while we collect */
+    }
+    /* Pairs with the handler's "state = REQUEST (xchg); check sentry_sleeping". */
+    __atomic_store_n(&shared_page->sentry_sleeping, 1, __ATOMIC_SEQ_CST);
+    if (any_request()) {
+        stop_found_by_spinning = true;
+        return 1;
+    }
+    return 0;
+}
+
+const struct platform_ops platform_seccomp_trap_ops = {
+    .name = "seccomp-trap",
+    .initialize = trap_initialize,
+    .address_space_new = trap_address_space_new,
+    .address_space_destroy = trap_address_space_destroy,
+    .map = trap_map,
+    .unmap = trap_unmap,
+    .protect = trap_protect,
+    .get_registers = trap_get_registers,
+    .set_registers = trap_set_registers,
+    .resume = trap_resume,
+    .interrupt = trap_interrupt,
+    .context_destroy = trap_context_destroy,
+    .thread_new = trap_thread_new,
+    .thread_exit = trap_thread_exit,
+    .address_space_use_thread = trap_address_space_use_thread,
+    .context_user = trap_context_user,
+    .context_set_user = trap_context_set_user,
+    .event_fd = trap_event_fd,
+    .collect_stop = trap_collect_stop,
+    .spin_for_stop = trap_spin_for_stop,
+};
