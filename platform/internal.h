@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "common/common.h"
 #include "platform/platform.h"
@@ -18,6 +19,13 @@
 
 size_t stub_build_filter(struct sock_filter *program, size_t capacity, uint64_t allowed_instruction_pointer);
 int stub_page_install(void);
+
+/* stub_control.c: a stub thread stopped under ptrace. Wait for its next stop (0 or -errno); run one host
+ * syscall in it at the trampoline and stop it again: the result, or -errno if the stub could not run it
+ * (a fault in the stub is -EFAULT). A process or thread the syscall creates is reported in *created. */
+int stub_wait_for(pid_t pid, int *status);
+long stub_inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                         uint64_t a5, pid_t *created);
 
 /* ---- seccomp-trap (platform/seccomp_trap*.c) ----
  * Stub layout above the ptrace trampoline: the SIGSYS handler's code page and the two filters in the same

@@ -62,78 +62,6 @@ static void context_forget(struct platform_context *gone)
     }
 }
 
-static int wait_for(pid_t pid, int *status)
-{
-    for (;;) {
-        pid_t got = waitpid(pid, status, __WALL);
-        if (got == pid)
-            return 0;
-        if (got < 0 && errno != EINTR)
-            return -errno;
-    }
-}
-
-/* Run one host syscall in a stopped stub thread, from the trampoline, and stop it again. */
-static long inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                           uint64_t a5, pid_t *forked_child)
-{
-    struct user_regs_struct saved, registers;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
-        return -errno;
-    registers = saved;
-    registers.rip = STUB_SYSCALL_ADDRESS;
-    registers.rax = (uint64_t)number;
-    registers.orig_rax = (uint64_t)-1;
-    registers.rdi = a0;
-    registers.rsi = a1;
-    registers.rdx = a2;
-    registers.r10 = a3;
-    registers.r8 = a4;
-    registers.r9 = a5;
-    if (ptrace(PTRACE_SETREGS, tid, 0, &registers) < 0)
-        return -errno;
-    if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-        return -errno;
-    for (;;) {
-        int status;
-        int error = wait_for(tid, &status);
-        if (error < 0)
-            return error;
-        if (!WIFSTOPPED(status)) {
-            log_error("ptrace: stub %d died during an injected syscall %ld (status %#x)", tid, number, status);
-            return -ESRCH;
-        }
-        if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_FORK << 8)) || status >> 8 == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
-            unsigned long child = 0;
-            if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) < 0)
-                return -errno;
-            if (forked_child)
-                *forked_child = (pid_t)child;
-        } else if (WSTOPSIG(status) == SIGTRAP) {
-            break;  /* the int3 after the syscall */
-        } else if (WSTOPSIG(status) == SIGSEGV || WSTOPSIG(status) == SIGBUS || WSTOPSIG(status) == SIGILL ||
-                   WSTOPSIG(status) == SIGFPE || WSTOPSIG(status) == SIGSYS) {
-            struct user_regs_struct at;
-            siginfo_t info = {0};
-            ptrace(PTRACE_GETREGS, tid, 0, &at);
-            ptrace(PTRACE_GETSIGINFO, tid, 0, &info);
-            log_error("ptrace: stub %d took signal %d (code %d, address %p) at %#llx during injected syscall %ld",
-                      tid, WSTOPSIG(status), info.si_code, info.si_addr, at.rip, number);
-            ptrace(PTRACE_SETREGS, tid, 0, &saved);
-            return -EFAULT;
-        }
-        /* Anything else (our own interrupt SIGSTOP) is dropped: the Sentry asks again if it still cares. */
-        if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-            return -errno;
-    }
-    if (ptrace(PTRACE_GETREGS, tid, 0, &registers) < 0)
-        return -errno;
-    long result = (long)registers.rax;
-    if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0)
-        return -errno;
-    return result;
-}
-
 /* The first stub: a fork of the Sentry that drops everything but the trampoline page and the memory file,
  * then locks itself under the stub seccomp filter. New stubs are forks of it, so they start clean. */
 static int template_create(void)
@@ -177,7 +105,7 @@ static int template_create(void)
         _exit(127);
     }
     int status;
-    int error = wait_for(child, &status);
+    int error = stub_wait_for(child, &status);
     if (error < 0)
         return error;
     if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
@@ -187,12 +115,12 @@ static int template_create(void)
     long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
     if (ptrace(PTRACE_SETOPTIONS, child, 0, options) < 0)
         return -errno;
-    long result = inject_syscall(child, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
+    long result = stub_inject_syscall(child, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
                                  STUB_CODE_ADDRESS + STUB_FILTER_HEADER_OFFSET, 0, 0, 0, NULL);
     if (result == 0)
-        result = inject_syscall(child, SYS_munmap, 0, STUB_CODE_ADDRESS, 0, 0, 0, 0, NULL);
+        result = stub_inject_syscall(child, SYS_munmap, 0, STUB_CODE_ADDRESS, 0, 0, 0, 0, NULL);
     if (result == 0)
-        result = inject_syscall(child, SYS_munmap, STUB_CODE_ADDRESS + STUB_REGION_SIZE,
+        result = stub_inject_syscall(child, SYS_munmap, STUB_CODE_ADDRESS + STUB_REGION_SIZE,
                                 USER_ADDRESS_END - (STUB_CODE_ADDRESS + STUB_REGION_SIZE), 0, 0, 0, 0, NULL);
     if (result != 0) {
         log_error("ptrace: preparing the stub template failed: %s", strerror((int)-result));
@@ -225,13 +153,13 @@ static int ptrace_initialize(int memory_fd)
 static int ptrace_address_space_new(struct platform_address_space **out, struct platform_context **first_thread)
 {
     pid_t child = -1;
-    long result = inject_syscall(template_pid, SYS_fork, 0, 0, 0, 0, 0, 0, &child);
+    long result = stub_inject_syscall(template_pid, SYS_fork, 0, 0, 0, 0, 0, 0, &child);
     if (result < 0)
         return (int)result;
     if (child <= 0)
         return -ECHILD;
     int status;
-    int error = wait_for(child, &status);
+    int error = stub_wait_for(child, &status);
     if (error < 0)
         return error;
     if (!WIFSTOPPED(status)) {
@@ -290,13 +218,13 @@ static int ptrace_thread_new(struct platform_context *creator, struct platform_c
 {
     const uint64_t flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
     pid_t tid = -1;
-    long result = inject_syscall(creator->tid, SYS_clone, flags, 0, 0, 0, 0, 0, &tid);
+    long result = stub_inject_syscall(creator->tid, SYS_clone, flags, 0, 0, 0, 0, 0, &tid);
     if (result < 0)
         return (int)result;
     if (tid <= 0)
         return -ECHILD;
     int status;
-    int error = wait_for(tid, &status);
+    int error = stub_wait_for(tid, &status);
     if (error < 0)
         return error;
     if (!WIFSTOPPED(status)) {
@@ -341,7 +269,7 @@ static void ptrace_address_space_use_thread(struct platform_address_space *space
 static int ptrace_map(struct platform_address_space *space, uint64_t address, uint64_t length, int protection,
                       uint64_t file_offset)
 {
-    long result = inject_syscall(space->injection_tid, SYS_mmap, address, length, (uint64_t)protection,
+    long result = stub_inject_syscall(space->injection_tid, SYS_mmap, address, length, (uint64_t)protection,
                                  MAP_SHARED | MAP_FIXED, STUB_MEMORY_FD, file_offset, NULL);
     if (result < 0 && result > -4096)
         return (int)result;
@@ -350,13 +278,13 @@ static int ptrace_map(struct platform_address_space *space, uint64_t address, ui
 
 static int ptrace_unmap(struct platform_address_space *space, uint64_t address, uint64_t length)
 {
-    long result = inject_syscall(space->injection_tid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
+    long result = stub_inject_syscall(space->injection_tid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
     return result < 0 ? (int)result : 0;
 }
 
 static int ptrace_protect(struct platform_address_space *space, uint64_t address, uint64_t length, int protection)
 {
-    long result = inject_syscall(space->injection_tid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
+    long result = stub_inject_syscall(space->injection_tid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
     return result < 0 ? (int)result : 0;
 }
 

@@ -157,75 +157,10 @@ static void set_state(struct platform_context *context, enum context_state state
     context->state = state;
 }
 
-static int wait_for(pid_t pid, int *status)
-{
-    for (;;) {
-        pid_t got = waitpid(pid, status, __WALL);
-        if (got == pid)
-            return 0;
-        if (got < 0 && errno != EINTR)
-            return -errno;
-    }
-}
-
-/* Run one host syscall in a thread stopped under ptrace, at the ptrace trampoline ("syscall; int3"),
- * and stop it again; a new process or thread it creates is reported through *created. */
-static long inject(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
-                   uint64_t a5, pid_t *created)
-{
-    struct user_regs_struct saved, registers;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
-        return -errno;
-    registers = saved;
-    registers.rip = STUB_SYSCALL_ADDRESS;
-    registers.rax = (uint64_t)number;
-    registers.orig_rax = (uint64_t)-1;
-    registers.rdi = a0;
-    registers.rsi = a1;
-    registers.rdx = a2;
-    registers.r10 = a3;
-    registers.r8 = a4;
-    registers.r9 = a5;
-    if (ptrace(PTRACE_SETREGS, tid, 0, &registers) < 0 || ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-        return -errno;
-    for (;;) {
-        int status;
-        int error = wait_for(tid, &status);
-        if (error < 0)
-            return error;
-        if (!WIFSTOPPED(status)) {
-            log_error("seccomp-trap: stub %d died during injected syscall %ld (status %#x)", tid, number, status);
-            return -ESRCH;
-        }
-        int event = status >> 16;
-        if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_CLONE) {
-            unsigned long child = 0;
-            if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &child) < 0)
-                return -errno;
-            if (created)
-                *created = (pid_t)child;
-        } else if (event == 0 && WSTOPSIG(status) == SIGTRAP) {
-            break;
-        } else if (event == 0 && WSTOPSIG(status) != SIGSTOP) {
-            log_error("seccomp-trap: stub %d took signal %d during injected syscall %ld", tid, WSTOPSIG(status),
-                      number);
-            ptrace(PTRACE_SETREGS, tid, 0, &saved);
-            return -EFAULT;
-        }
-        if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-            return -errno;
-    }
-    if (ptrace(PTRACE_GETREGS, tid, 0, &registers) < 0)
-        return -errno;
-    if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0)
-        return -errno;
-    return (long)registers.rax;
-}
-
 static long inject_checked(pid_t tid, const char *what, long number, uint64_t a0, uint64_t a1, uint64_t a2,
                            uint64_t a3, uint64_t a4, uint64_t a5, pid_t *created)
 {
-    long result = inject(tid, number, a0, a1, a2, a3, a4, a5, created);
+    long result = stub_inject_syscall(tid, number, a0, a1, a2, a3, a4, a5, created);
     if (result < 0 && result > -4096)
         log_error("seccomp-trap: %s in stub %d failed: %s", what, tid, strerror((int)-result));
     return result;
@@ -288,7 +223,7 @@ static int template_create(void)
         _exit(127);
     }
     int status;
-    int error = wait_for(child, &status);
+    int error = stub_wait_for(child, &status);
     if (error < 0)
         return error;
     if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
@@ -307,7 +242,7 @@ static int template_create(void)
                                 USER_ADDRESS_END - (STUB_CODE_ADDRESS + STUB_REGION_SIZE), 0, 0, 0, 0, NULL);
     if (result != 0) {
         kill(child, SIGKILL);
-        wait_for(child, &status);
+        stub_wait_for(child, &status);
         return result < 0 ? (int)result : -EINVAL;
     }
     template_pid = child;
@@ -400,7 +335,7 @@ static int thread_create(struct platform_address_space *space, struct platform_c
     if (tid <= 0)
         return -ECHILD;
     int status;
-    int error = wait_for(tid, &status);
+    int error = stub_wait_for(tid, &status);
     if (error < 0)
         return error;
     if (!WIFSTOPPED(status)) {
@@ -472,7 +407,7 @@ static int trap_address_space_new(struct platform_address_space **out, struct pl
     if (child <= 0)
         return -ECHILD;
     int status;
-    int error = wait_for(child, &status);
+    int error = stub_wait_for(child, &status);
     if (error < 0)
         return error;
     if (!WIFSTOPPED(status)) {
@@ -583,7 +518,7 @@ static void trap_address_space_use_thread(struct platform_address_space *space, 
 static int trap_map(struct platform_address_space *space, uint64_t address, uint64_t length, int protection,
                     uint64_t file_offset)
 {
-    long result = inject(space->pid, SYS_mmap, address, length, (uint64_t)protection, MAP_SHARED | MAP_FIXED,
+    long result = stub_inject_syscall(space->pid, SYS_mmap, address, length, (uint64_t)protection, MAP_SHARED | MAP_FIXED,
                          STUB_MEMORY_FD, file_offset, NULL);
     if (result < 0 && result > -4096)
         return (int)result;
@@ -592,13 +527,13 @@ static int trap_map(struct platform_address_space *space, uint64_t address, uint
 
 static int trap_unmap(struct platform_address_space *space, uint64_t address, uint64_t length)
 {
-    long result = inject(space->pid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
+    long result = stub_inject_syscall(space->pid, SYS_munmap, address, length, 0, 0, 0, 0, NULL);
     return result < 0 ? (int)result : 0;
 }
 
 static int trap_protect(struct platform_address_space *space, uint64_t address, uint64_t length, int protection)
 {
-    long result = inject(space->pid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
+    long result = stub_inject_syscall(space->pid, SYS_mprotect, address, length, (uint64_t)protection, 0, 0, 0, NULL);
     return result < 0 ? (int)result : 0;
 }
 
