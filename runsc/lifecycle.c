@@ -758,6 +758,22 @@ static bool wait_until_stopped(const struct container_state *state, int timeout_
     return !state_process_alive(state->pid, state->pid_start_time);
 }
 
+/* The supervisor records the exit status in the state directory after the Sentry is gone: removing the
+ * directory before it is done would race with that write. */
+static bool wait_for_supervisor(const struct container_state *state, int timeout_ms)
+{
+    if (state->supervisor_pid <= 0)
+        return true;
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        if (kill(state->supervisor_pid, 0) < 0 && errno == ESRCH)
+            return true;
+        /* Our own child when run with --detach from this process: reap it so it does not linger. */
+        waitpid(state->supervisor_pid, NULL, WNOHANG);
+        usleep(10000);
+    }
+    return false;
+}
+
 int runsc_delete(const struct runsc_options *options, int argc, char **argv)
 {
     const char *id = NULL;
@@ -812,6 +828,10 @@ int runsc_delete(const struct runsc_options *options, int argc, char **argv)
                 runsc_error(options, "container %s did not stop after SIGKILL", id);
                 result = 1;
             }
+        }
+        if (result == 0 && !wait_for_supervisor(&state, 5000)) {
+            runsc_error(options, "the supervisor of container %s did not finish", id);
+            result = 1;
         }
         if (result == 0) {
             int error_number = state_remove_directory(directory);
