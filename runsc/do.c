@@ -42,6 +42,7 @@ void runsc_usage(FILE *out)
                  "  ps [--format table|json] ID   the sandbox's host processes (the Sentry and its stubs)\n"
                  "  events [--stats] [--interval 5s] ID    resource usage as JSON (one object with --stats)\n"
                  "  help                          this text\n\n"
+                 "  syscalls [--missing]          each x86-64 system call: implemented or ENOSYS\n"
                  "Global flags (also accepted after do):\n"
                  "  --root DIR                    container state (default " RUNSC_DEFAULT_ROOT ")\n"
                  "  --log FILE, --log-format=text|json     where the CLI's own errors go as well as stderr\n"

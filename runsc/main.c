@@ -59,6 +59,8 @@ int main(int argc, char **argv)
         runsc_usage(stdout);
         return 0;
     }
+    if (strcmp(command, "syscalls") == 0)
+        return runsc_list_syscalls(index < argc && strcmp(argv[index], "--missing") == 0);
     if (strcmp(command, "spec") == 0) {
         const char *bundle = NULL;
         bool rootless = false;

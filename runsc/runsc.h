@@ -34,6 +34,8 @@ int runsc_do(const struct runsc_options *options, char *const *argv);
  * returns 2: both arguments are used). */
 int runsc_parse_flag(struct runsc_options *options, const char *argument, const char *next);
 void runsc_usage(FILE *out);
+/* `usandbox syscalls [--missing]`: the table of x86-64 system calls and their status. */
+int runsc_list_syscalls(bool only_missing);
 
 /* The OCI commands (runsc/lifecycle.c); each takes the arguments after the command name and returns the
  * CLI's exit status. */

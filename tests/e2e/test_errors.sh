@@ -40,4 +40,8 @@ expect_sandbox "do with no command: non-zero exit" nonzero ""
 sandbox_do --no-such-flag -- /bin/true
 expect_sandbox "do with an unknown flag: non-zero exit" nonzero ""
 
+usandbox_raw syscalls
+expect_that "syscalls lists read as implemented and mseal as ENOSYS" "table rows for 0 read and 462 mseal" \
+  sh -c "grep -Eq '^0 +read +implemented' '$SB_OUT' && grep -Eq '^462 +mseal +ENOSYS' '$SB_OUT'"
+
 e2e_finish
