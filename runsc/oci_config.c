@@ -132,7 +132,7 @@ static int parse_unsigned64(struct parser *parser, const char *path, struct json
 
 static int parse_uint32(struct parser *parser, const char *path, struct json_object *value, uint32_t *out)
 {
-    int64_t number;
+    int64_t number = 0;
     if (parse_integer(parser, path, value, 0, UINT32_MAX, &number) < 0)
         return -1;
     *out = (uint32_t)number;
@@ -541,7 +541,7 @@ static int parse_hook_list(struct parser *parser, const char *name, struct json_
             return -1;
         join_path(field_path, sizeof(field_path), element_path, "timeout");
         if ((field = member(element, "timeout"))) {
-            int64_t timeout;
+            int64_t timeout = 0;
             if (parse_integer(parser, field_path, field, 1, INT_MAX, &timeout) < 0)
                 return -1;
             hook->timeout = (int)timeout;

@@ -38,7 +38,8 @@ struct harness {
 static void host_write(const char *directory, const char *name, const char *content)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", directory, name);
+    int length = snprintf(path, sizeof(path), "%s/%s", directory, name);
+    assert_true(length > 0 && (size_t)length < sizeof(path));
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
