@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import selectors
 import shlex
 import shutil
@@ -98,8 +99,13 @@ def read_kib(path, key):
 
 
 def tree_memory(root):
-    """(sum of VmRSS, sum of Pss, number of processes) in KiB over root's tree."""
+    """Over root's process tree, in KiB: (sum of VmRSS, sum of Pss, number of
+    processes, allocated size of the memory files (memfd) they hold, each file
+    counted once). RSS and PSS count only pages that a process maps; a
+    user-space kernel keeps application memory in a memfd, so its allocated
+    size is recorded too (in the CSV's info column)."""
     rss = pss = n = 0
+    memfds = {}
     for pid in descendants(root):
         r = read_kib(f"/proc/{pid}/status", "VmRSS:")
         if r is None:  # a kernel thread, or gone
@@ -108,7 +114,18 @@ def tree_memory(root):
         rss += r
         pss += p if p is not None else r
         n += 1
-    return rss, pss, n
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            fds = []
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("/memfd:"):
+                    st = os.stat(f"/proc/{pid}/fd/{fd}")
+                    memfds[(st.st_dev, st.st_ino)] = st.st_blocks // 2
+            except OSError:
+                pass
+    return rss, pss, n, sum(memfds.values())
 
 
 def kill_tree(root):
@@ -156,6 +173,7 @@ def run_cmd(argv, timeout, preexec=None, sample_after_ready=None, sample_every=0
         sel.register(f, selectors.EVENT_READ)
     deadline = t0 + timeout
     ready_at = None
+    exited_at = None
     open_pipes = 2
     while open_pipes:
         now = time.perf_counter()
@@ -163,7 +181,13 @@ def run_cmd(argv, timeout, preexec=None, sample_after_ready=None, sample_every=0
             res.timed_out = True
             kill_tree(p.pid)
             break
+        if exited_at is None and p.poll() is not None:
+            exited_at = now
+        if exited_at is not None and now - exited_at > 2:
+            break  # it exited, but something it left behind holds the pipes
         wait = deadline - now
+        if exited_at is not None:
+            wait = min(wait, 0.1)
         if ready_at is not None:
             wait = min(wait, sample_every)
         for key, _ in sel.select(timeout=max(wait, 0)):
@@ -270,7 +294,10 @@ class Runtime:
     def cleanup(self, run_id):
         pass
 
-    def probe(self, timeout=60):
+    probed = False
+
+    def probe(self, timeout=15):
+        self.probed = True
         self.prepare("probe", ["/bin/true"])
         rid = self.new_id()
         res = run_cmd(self.argv("probe", ["/bin/true"], rid), timeout, self.preexec)
@@ -323,7 +350,7 @@ class Runsc(Runtime):
     def argv(self, wl_key, cmd, run_id):
         return ["runsc"] + self.global_flags + ["do"] + list(cmd)
 
-    def probe(self, timeout=60):
+    def probe(self, timeout=15):
         reasons = []
         for flags in self.FLAG_SETS:
             self.global_flags = flags
@@ -448,16 +475,19 @@ exit $s
 class Row:
     """One line of the table: a metric of a workload, lower is better."""
 
-    def __init__(self, key, label, unit, scale, source, digits=None):
-        self.key, self.label, self.unit = key, label, unit
+    def __init__(self, key, label, unit, scale, source, short, digits=None):
+        self.key, self.label, self.unit, self.short = key, label, unit, short
         self.scale = scale  # value in unit = raw * scale
         self.source = source  # "wall", or a key of the BW line, or "rss"/"pss"
         self.digits = digits
 
 
 class Workload:
-    def __init__(self, key, cmd, rows, repeats, timeout, idle=None):
+    def __init__(self, key, cmd, rows, repeats, timeout, idle=None, host_timer=False):
         self.key, self.cmd, self.rows = key, cmd, rows
+        # host_timer: time the runtime's CLI from the host with `bw time`
+        # (fork, exec, wait in C), not from this Python process
+        self.host_timer = host_timer
         self.repeats, self.timeout, self.idle = repeats, timeout, idle
 
 
@@ -466,45 +496,46 @@ def make_workloads(quick):
     tree_dirs = 20 if q else TREE_DIRS
     nfiles = tree_dirs * TREE_FILES
     spawn_n = 50 if q else 1000
-    py_n = 1_000_000 if q else 5_000_000
+    py_n = 2_000_000 if q else 5_000_000
     idle = 1.0 if q else 3.0
     sys_secs = 0.2 if q else 0.5
     return [
         Workload("startup", ["/bin/true"],
-                 [Row("startup", "start-up: `true` in a fresh sandbox", "ms", 1e3, "wall")],
-                 3 if q else 20, 30 if q else 60),
+                 [Row("startup", "start-up: `true` in a fresh sandbox", "ms", 1e3, "seconds",
+                      "start-up")],
+                 5 if q else 20, 20 if q else 60, host_timer=True),
         Workload("memory", [BW, "idle", f"{idle:g}"],
                  [Row("mem_rss", "idle sandbox: peak RSS, sum over its host processes", "MiB",
-                      1 / 1024, "rss"),
-                  Row("mem_pss", "idle sandbox: PSS, sum over its host processes", "MiB",
-                      1 / 1024, "pss")],
-                 1 if q else 5, 30 if q else 60, idle=idle),
+                      1 / 1024, "rss", "idle RSS"),
+                  Row("mem_pss", "idle sandbox: peak PSS, sum over its host processes", "MiB",
+                      1 / 1024, "pss", "idle PSS")],
+                 1 if q else 5, 20 if q else 60, idle=idle),
         Workload("syscall", [BW, "syscall", f"{sys_secs:g}"],
-                 [Row("syscall", "getppid() round trip", "µs", 1e-3, "ns_per_call")],
-                 3 if q else 10, 30 if q else 60),
+                 [Row("syscall", "getppid() round trip", "µs", 1e-3, "ns_per_call", "getppid")],
+                 3 if q else 10, 20 if q else 60),
         Workload("read", [BW, "read", BIGFILE, "1024"],
                  [Row("read", "read a 256 MiB file sequentially (1 MiB reads, warm cache)", "ms",
-                      1e3, "seconds")],
-                 2 if q else 10, 30 if q else 120),
+                      1e3, "seconds", "read 256 MiB")],
+                 3 if q else 10, 20 if q else 120),
         Workload("stat", [BW, "stat", TREE, str(tree_dirs), str(TREE_FILES)],
                  [Row("stat", f"stat+open+close {nfiles:,} small files in a tree (per file)",
-                      "µs", 1.0, "us_per_file")],
-                 1 if q else 5, 30 if q else 180),
+                      "µs", 1.0, "us_per_file", "stat files")],
+                 1 if q else 5, 20 if q else 180),
         Workload("spawn", [BW, "spawn", str(spawn_n), "/bin/true"],
                  [Row("spawn", f"fork+exec+wait /bin/true, {spawn_n:,} times (per op)", "ms",
-                      1.0, "ms_per_op")],
-                 1 if q else 3, 30 if q else 300),
+                      1.0, "ms_per_op", "fork+exec")],
+                 1 if q else 3, 20 if q else 300),
         Workload("build", ["/bin/sh", "-c", BUILD_SH.format(bw=BW, src=PROJECT)],
                  [Row("build", "CI build: make -j2 of bench/project (9 C files, gcc -O2)", "s",
-                      1.0, "seconds")],
-                 1 if q else 5, 45 if q else 300),
+                      1.0, "seconds", "make -j2")],
+                 1 if q else 5, 30 if q else 300),
         Workload("py_start", [BW, "time", "/usr/bin/python3", "-c", "pass"],
-                 [Row("py_start", "python3 start-up: `python3 -c pass`", "ms", 1e3, "seconds")],
-                 3 if q else 10, 30 if q else 60),
+                 [Row("py_start", "python3 start-up: `python3 -c pass`", "ms", 1e3, "seconds", "python start")],
+                 5 if q else 10, 20 if q else 60),
         Workload("py_loop", ["/usr/bin/python3", "-c", PY_LOOP.format(n=py_n)],
                  [Row("py_loop", f"python3 CPU-bound loop, {py_n:,} iterations", "s", 1.0,
-                      "seconds")],
-                 1 if q else 5, 30 if q else 120),
+                      "seconds", "python loop")],
+                 3 if q else 5, 20 if q else 120),
     ]
 
 
@@ -563,15 +594,24 @@ def main():
     ap.add_argument("--out", default=RESULTS)
     args = ap.parse_args()
     budget = args.budget or (95 if args.quick else 1080)
+    load_before = os.getloadavg()
+    cpu_before = cpu_accounting()
     t_start = time.perf_counter()
     started = datetime.datetime.now(datetime.timezone.utc)
 
     # ---- runtimes
+    keep = set(args.runtimes.split(",")) if args.runtimes else None
+
+    def wanted(rt):
+        return keep is None or rt.key in keep or rt.key.split("-")[0] in keep
+
     runtimes = [Native()]
     notes = []
     usb = os.path.abspath(args.usandbox)
     for plat in ("ptrace", "seccomp-trap"):
         rt = Usandbox(usb, plat)
+        if not wanted(rt):
+            continue
         if not os.access(usb, os.X_OK):
             rt.ok, rt.reason = False, f"no usandbox binary ({args.usandbox_build_note or usb})"
         if plat == "seccomp-trap":
@@ -586,15 +626,13 @@ def main():
     runtimes.append(Runsc())
     runtimes.append(Oci("runc"))
     runtimes.append(Oci("crun"))
-    if args.runtimes:
-        keep = set(args.runtimes.split(","))
-        runtimes = [r for r in runtimes if r.key in keep or r.key.split("-")[0] in keep]
+    runtimes = [r for r in runtimes if wanted(r)]
     tools = {"runsc-ptrace": "runsc", "runc": "runc", "crun": "crun"}
     for rt in runtimes:
         tool = tools.get(rt.key)
         if tool and not shutil.which(tool, path=CLEAN_ENV["PATH"]):
             rt.ok, rt.reason = False, f"{tool} is not installed"
-        if rt.ok and rt.key != "native":
+        if rt.ok and rt.key != "native" and not rt.probed:
             ok, why = rt.probe()
             if not ok:
                 rt.ok, rt.reason = False, f"cannot run /bin/true: {why}"
@@ -646,8 +684,10 @@ def main():
                 if (w.key, rt.key) in dead:
                     continue
                 rid = rt.new_id()
-                res = run_cmd(rt.argv(w.key, w.cmd, rid), w.timeout, rt.preexec,
-                              sample_after_ready=w.idle)
+                argv = rt.argv(w.key, w.cmd, rid)
+                if w.host_timer:
+                    argv = [BW, "time"] + argv
+                res = run_cmd(argv, w.timeout, rt.preexec, sample_after_ready=w.idle)
                 if res.code != 0 or res.timed_out:
                     rt.cleanup(rid)  # runc/crun: delete a container left behind
                 nruns += 1
@@ -673,7 +713,8 @@ def main():
                         c.values.append(vals[r.key])
                         c.walls.append(res.wall)
                         if res.samples:
-                            c.extra.append(max(s[2] for s in res.samples))
+                            peak = max(res.samples)
+                            c.extra.append(f"procs={peak[2]} memfd_kib={peak[3]}")
                     shown = ", ".join(f"{fmt(vals[r.key])} {r.unit}" for r in w.rows)
                     log(f"[{time.perf_counter() - t_start:6.1f}s] rep {rep + 1} {w.key:8} "
                         f"{rt.label:24} {shown}")
@@ -691,8 +732,34 @@ def main():
                         dead.add((w.key, rt.key))
 
     elapsed = time.perf_counter() - t_start
+    loads = (load_before, os.getloadavg(), other_cpu_share(cpu_before, cpu_accounting(), elapsed))
     write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nruns,
-                  skipped_for_budget)
+                  skipped_for_budget, loads)
+
+
+def cpu_accounting():
+    """(busy CPU seconds of the whole host, CPU seconds of this harness and of
+    every process it has waited for)."""
+    busy = 0.0
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        # user nice system idle iowait irq softirq steal (guest time is in user)
+        busy = (sum(v[:8]) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    own = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        ru = resource.getrusage(who)
+        own += ru.ru_utime + ru.ru_stime
+    return busy, own
+
+
+def other_cpu_share(before, after, elapsed):
+    """The share of the machine's CPU time that went to processes other than
+    this run's (a build or a test suite in the background), 0..1."""
+    other = (after[0] - before[0]) - (after[1] - before[1])
+    return max(0.0, other) / (elapsed * (os.cpu_count() or 1)) if elapsed > 0 else 0.0
 
 
 def machine_info():
@@ -709,7 +776,8 @@ def machine_info():
     return f"{cpu}, {os.cpu_count()} CPUs, {mem / 1048576:.0f} GiB, Linux {platform.release()}"
 
 
-def write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nruns, skipped):
+def write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nruns, skipped,
+                  loads):
     os.makedirs(args.out, exist_ok=True)
     rows = [r for w in workloads for r in w.rows]
     native = "native"
@@ -728,6 +796,13 @@ def write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nru
     md.append("")
     md.append(f"- when: {started.strftime('%Y-%m-%d %H:%M UTC')}, {elapsed:.0f} s, {nruns} runs")
     md.append(f"- machine: {machine_info()}")
+    other = loads[2]
+    md.append(f"- other load: processes outside this run used about {other:.0%} of the machine's "
+              f"CPU time while it ran"
+              + (" — expect noise: the medians of all runtimes, and ratios near 1.0x, suffer"
+                 if other > 0.10 else "")
+              + f"; load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in loads[0])}, "
+              f"after: {', '.join(f'{x:.2f}' for x in loads[1])}")
     for rt in runtimes:
         bits = [b for b in (rt.version, rt.flags and f"`{rt.flags}`") if b]
         md.append(f"- {rt.label}: " + ("; ".join(bits) if bits else "the host itself")
@@ -784,7 +859,7 @@ def write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nru
         w = csv.writer(f)
         w.writerow(["workload", "label", "runtime", "unit", "status", "n", "failed", "median",
                     "min", "q1", "q3", "max", "ratio_to_native", "host_wall_median_s",
-                    "values", "note"])
+                    "values", "info", "note"])
         for row in rows:
             for rt in runtimes:
                 c = cells[(row.key, rt.key)]
@@ -797,10 +872,10 @@ def write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nru
                                 "" if ratio(row, rt) is None else f"{ratio(row, rt):.4g}",
                                 f"{statistics.median(c.walls):.6g}",
                                 ";".join(f"{x:.6g}" for x in v),
-                                "; ".join(c.notes[:1])])
+                                ";".join(c.extra), "; ".join(c.notes[:1])])
                 else:
                     w.writerow([row.key, row.label, rt.key, row.unit, c.fail or "not run", 0,
-                                c.failures, "", "", "", "", "", "", "", "",
+                                c.failures, "", "", "", "", "", "", "", "", "",
                                 "; ".join(c.notes[:1])])
 
     # ---- chart
@@ -809,52 +884,73 @@ def write_outputs(args, runtimes, workloads, cells, notes, started, elapsed, nru
 
 
 def plot(out, rows, runtimes, cells, ratio, mode):
-    """A clustered bar chart of the ratios to native (log scale), with gnuplot."""
+    """A clustered bar chart of the ratios to native (log scale), with gnuplot;
+    each bar carries its ratio, and a cell that could not run says so."""
     others = [rt for rt in runtimes if rt.key != "native"]
+    n = len(others)
+    if n == 0:
+        return
     dat = os.path.join(out, "chart.dat")
-    with open(dat, "w") as f:
-        f.write("row " + " ".join(f'"{rt.label}"' for rt in others) + "\n")
-        for row in rows:
+    lab = os.path.join(out, "chart-labels.dat")
+    with open(dat, "w") as f, open(lab, "w") as g:
+        f.write("# row " + " ".join(f'"{rt.label}"' for rt in others) + "\n")
+        for k, row in enumerate(rows):
             vals = []
-            for rt in others:
+            for i, rt in enumerate(others):
                 r = ratio(row, rt)
-                vals.append("?" if r is None else f"{r:.4g}")
-            f.write(f'"{row.key}" ' + " ".join(vals) + "\n")
+                # a cell that has no ratio gets an empty bar (0.5 is the floor of
+                # the axis): gnuplot refuses a histogram column with no point
+                vals.append("0.5" if r is None else f"{r:.4g}")
+                # where gnuplot puts bar i of cluster k (clustered, gap 1)
+                x = k + (i - (n - 1) / 2.0) / (n + 1)
+                if r is not None:
+                    g.write(f'{x:.4f} {r:.4g} "{fmt_ratio(r)}" {i + 1}\n')
+                else:
+                    why = (cells[(row.key, rt.key)].fail or "not run").split(":")[0]
+                    g.write(f'{x:.4f} 0.55 "{why}" {i + 1}\n')
+            f.write(f'"{row.short}" ' + " ".join(vals) + "\n")
     gnuplot = shutil.which("gnuplot")
     png = os.path.join(out, "results.png")
     if not gnuplot:
         log("gnuplot is not installed: no results.png")
         return
+    ratios = [ratio(row, rt) for row in rows for rt in others]
+    ymax = max([r for r in ratios if r is not None] + [5]) * 3  # room for the labels
     gp = os.path.join(out, "chart.gp")
     with open(gp, "w") as f:
-        f.write(f"""set terminal pngcairo size 1400,720 font "DejaVu Sans,11"
+        f.write(f"""set terminal pngcairo size 1400,760 noenhanced font "DejaVu Sans,11"
 set output "{png}"
-set title "usandbox benchmarks ({mode}): time or memory relative to native (log scale; lower is better; missing bar = cannot run)"
-set datafile missing "?"
+set title "usandbox benchmarks, {mode} run: each runtime's median relative to native (log scale, lower is better)"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
 set boxwidth 0.9
 set logscale y
-set yrange [0.5:*]
+set yrange [0.5:{ymax:.3g}]
 set ylabel "ratio to native (x)"
 set grid ytics mytics
-set key top left
-set xtics rotate by -25
+set key outside bottom center horizontal
+set bmargin 5
+set xtics nomirror
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "black"
-plot for [i=2:{len(others) + 1}] "{dat}" using i:xtic(1) title columnheader(i)
+N = {n}
+plot for [i=1:N] "{dat}" using (column(i+1)):xtic(1) lc i notitle, \\
+     "{lab}" using 1:2:3:4 with labels rotate by 90 left offset 0,0.3 font ",9" tc variable notitle, \\
+""" + ", \\\n".join(f'     keyentry with boxes lc {i + 1} fs solid 0.85 border -1 title "{rt.label}"'
+                    for i, rt in enumerate(others)) + """
+
 """)
     res = subprocess.run([gnuplot, gp], capture_output=True, text=True)
     if res.returncode != 0:
         # pngcairo may be missing: fall back on the gd png terminal
         with open(gp) as f:
-            script = f.read().replace('pngcairo size 1400,720 font "DejaVu Sans,11"',
-                                      "png size 1400,720")
+            script = f.read().replace('pngcairo size 1400,760 noenhanced font "DejaVu Sans,11"',
+                                      "png size 1400,760 noenhanced")
         with open(gp, "w") as f:
             f.write(script)
         res = subprocess.run([gnuplot, gp], capture_output=True, text=True)
-        if res.returncode != 0:
-            log("gnuplot failed: " + res.stderr.strip())
+    if res.returncode != 0:
+        log("gnuplot failed: " + res.stderr.strip())
 
 
 if __name__ == "__main__":
