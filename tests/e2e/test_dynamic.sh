@@ -79,4 +79,21 @@ print(signal.sigwait([signal.SIGUSR1, signal.SIGUSR2]))
 print(signal.sigtimedwait([signal.SIGUSR2], 0.1))
 threading.Thread(target=lambda: (time.sleep(0.1), os.kill(os.getpid(), signal.SIGUSR2))).start()
 print(signal.sigwaitinfo([signal.SIGUSR2]).si_signo)'
+run_differential "bash: functions, subshells, here-docs, arrays, fd redirection, traps, background jobs" /bin/bash -c 'set -e
+mkdir -p @SCRATCH@
+f() { local x=$1; echo "f:$x"; }
+f one | tr a-z A-Z
+( cd @SCRATCH@ && echo "sub:$(basename "$(pwd)")" )
+cat <<HERE | wc -l
+a
+b
+HERE
+arr=(x y z); echo "${#arr[@]} ${arr[1]}"
+exec 3>@SCRATCH@/out; echo to-fd3 >&3; exec 3>&-; cat @SCRATCH@/out
+read -r a b <<< "p q"; echo "$b$a"
+trap "echo trapped" EXIT
+{ echo g1; echo g2 >&2; } 2>&1 | sort
+sleep 0.1 & wait $!; echo bg=$?
+[[ "abc" == a* ]] && echo glob
+printf "%05.1f\n" 3.14159'
 e2e_finish
