@@ -212,6 +212,7 @@ static int sentry_process(const struct runsc_options *options, char *const *argv
         .argv = argv,
         .envp = environ,
         .cwd = cwd,
+        .cwd_optional = !options->cwd,
         .uid = getuid(),
         .gid = getgid(),
         .hostname = hostname,

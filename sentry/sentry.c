@@ -297,11 +297,17 @@ int sentry_main(const struct sentry_config *config)
     if (config->cwd && strcmp(config->cwd, "/") != 0) {
         struct vfs_path cwd;
         error = vfs_resolve_directory(&ctx, NULL, config->cwd, &cwd);
-        if (error < 0) {
+        if (error < 0 && !config->cwd_optional) {
             log_error("cannot change to the working directory %s: %s", config->cwd, strerror(-error));
             return error;
         }
-        task_set_cwd(task, &cwd);
+        if (error < 0) {
+            /* e.g. a directory under the host's /tmp, which the sandbox's own /tmp hides */
+            fprintf(stderr, "usandbox: %s is not visible in the sandbox (%s); starting in /\n", config->cwd,
+                    strerror(-error));
+        } else {
+            task_set_cwd(task, &cwd);
+        }
     }
     for (int fd = 0; fd < 3; fd++) {
         struct vfs_file *file = vfs_file_from_host_fd(fd, fd == 0 ? O_RDONLY : O_WRONLY);

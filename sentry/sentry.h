@@ -82,6 +82,7 @@ struct sentry_config {
     char *const *argv;           /* the first process */
     char *const *envp;
     const char *cwd;             /* inside the sandbox */
+    bool cwd_optional;           /* the caller's own directory (do): start in / if the sandbox hides it */
     uint32_t uid, gid;
     const char *hostname;
     bool strace;                 /* --strace: log every syscall, decoded */

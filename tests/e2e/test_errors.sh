@@ -40,6 +40,17 @@ expect_sandbox "do with no command: non-zero exit" nonzero ""
 sandbox_do --no-such-flag -- /bin/true
 expect_sandbox "do with an unknown flag: non-zero exit" nonzero ""
 
+# do keeps the caller's directory; one the sandbox hides (host /tmp) falls back to / with a notice.
+hidden_cwd=/tmp/usandbox-e2e-cwd.$$
+mkdir -p "$hidden_cwd"
+(cd "$hidden_cwd" && "$USANDBOX" do --platform="$PLATFORM" -- "$BUSYBOX" pwd) >"$WORK/cwd.out" 2>"$WORK/cwd.err"
+cwd_status=$?
+rmdir "$hidden_cwd"
+expect_that "do from a directory the sandbox hides starts in /" "exit 0, prints /, says why" \
+  sh -c "[ $cwd_status -eq 0 ] && grep -qx / '$WORK/cwd.out' && grep -q 'not visible in the sandbox' '$WORK/cwd.err'"
+sandbox_do --cwd=/nonexistent-directory -- "$BUSYBOX" true
+expect_sandbox "do --cwd with a missing directory fails" nonzero ""
+
 usandbox_raw syscalls
 expect_that "syscalls lists read as implemented and mseal as ENOSYS" "table rows for 0 read and 462 mseal" \
   sh -c "grep -Eq '^0 +read +implemented' '$SB_OUT' && grep -Eq '^462 +mseal +ENOSYS' '$SB_OUT'"
