@@ -20,7 +20,6 @@
 /* One call reports at most this many events (Linux may return fewer than maxevents too): it bounds the Sentry's
  * buffer whatever maxevents says. */
 #define EPOLL_EVENTS_PER_CALL 4096
-#define SIGNAL_BIT(signal) (1ULL << ((signal) - 1))
 
 /* restart_state slots: the deadline is fixed at the first run */
 enum { EPOLL_STATE_STARTED, EPOLL_STATE_DEADLINE };
@@ -119,39 +118,14 @@ static SYSCALL_HANDLER(epoll_wait)
                          timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
-/* epoll_pwait's signal mask holds for the wait only; it is restored at once unless a signal handler will run
- * first (with -EINTR), whose return restores it. */
-static long apply_temporary_mask(struct task *task, uint64_t mask_address, uint64_t mask_size)
-{
-    if (!mask_address || task_syscall_is_restarted(task))
-        return 0;
-    if (mask_size != sizeof(uint64_t))
-        return -EINVAL;
-    uint64_t mask;
-    if (task_copy_in(task, &mask, mask_address, sizeof(mask)) < 0)
-        return -EFAULT;
-    task->saved_signal_mask = task->signal_mask;
-    task->restore_saved_mask = true;
-    task->signal_mask = mask & ~(SIGNAL_BIT(SIGKILL) | SIGNAL_BIT(SIGSTOP));
-    return 0;
-}
-
-static void settle_temporary_mask(struct task *task, long result)
-{
-    if (task->restore_saved_mask && result != -SENTRY_ERESTARTSYS) {
-        task->signal_mask = task->saved_signal_mask;
-        task->restore_saved_mask = false;
-    }
-}
-
 static long epoll_wait_with_mask(struct task *task, const struct syscall_args *args, int64_t timeout_ns)
 {
-    long error = apply_temporary_mask(task, ARG(4), ARG(5));
+    long error = syscall_apply_temporary_mask(task, ARG(4), ARG(5));
     if (error < 0)
         return error;
     long result = do_epoll_wait(task, syscall_argument_int(args, 0), ARG(1), syscall_argument_int(args, 2),
                                 timeout_ns);
-    settle_temporary_mask(task, result);
+    syscall_settle_temporary_mask(task, result);
     return result;
 }
 

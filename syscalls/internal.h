@@ -43,4 +43,8 @@ int syscall_get_start_directory(struct task *task, int dirfd, const char *path, 
 size_t syscall_copy_in_prefix(struct task *task, void *destination, uint64_t address, size_t length);
 size_t syscall_copy_out_prefix(struct task *task, uint64_t address, const void *source, size_t length);
 
+/* poll.c: a temporary signal mask for a wait (ppoll, pselect6, epoll_pwait): applied at the first run, restored
+ * when the call returns, or by the signal handler's return when it ends with EINTR. */
+long syscall_apply_temporary_mask(struct task *task, uint64_t mask_address, uint64_t mask_size);
+void syscall_settle_temporary_mask(struct task *task, long result);
 #endif

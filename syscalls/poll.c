@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sentry/internal.h"
+#include "syscalls/internal.h"
 
 #define ARG(i) (args->arg[i])
 #define NANOSECONDS_PER_SECOND 1000000000ULL
@@ -113,8 +114,8 @@ static SYSCALL_HANDLER(poll)
     return do_poll(task, ARG(0), ARG(1), timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
-/* ppoll and pselect6: a temporary signal mask for the wait, restored after any handler runs. */
-static long apply_temporary_mask(struct task *task, uint64_t mask_address, uint64_t mask_size)
+/* ppoll, pselect6 and epoll_pwait: a temporary signal mask for the wait, restored after any handler runs. */
+long syscall_apply_temporary_mask(struct task *task, uint64_t mask_address, uint64_t mask_size)
 {
     if (!mask_address || task_syscall_is_restarted(task))
         return 0;
@@ -129,7 +130,7 @@ static long apply_temporary_mask(struct task *task, uint64_t mask_address, uint6
     return 0;
 }
 
-static void settle_temporary_mask(struct task *task, long result)
+void syscall_settle_temporary_mask(struct task *task, long result)
 {
     /* Without -EINTR no handler will run to restore it: do it now. */
     if (task->restore_saved_mask && result != -SENTRY_ERESTARTSYS) {
@@ -159,11 +160,11 @@ static SYSCALL_HANDLER(ppoll)
     int64_t timeout_ns;
     long error = timespec_timeout(task, ARG(2), &timeout_ns);
     if (error == 0)
-        error = apply_temporary_mask(task, ARG(3), ARG(4));
+        error = syscall_apply_temporary_mask(task, ARG(3), ARG(4));
     if (error < 0)
         return error;
     long result = do_poll(task, ARG(0), ARG(1), timeout_ns);
-    settle_temporary_mask(task, result);
+    syscall_settle_temporary_mask(task, result);
     return result;
 }
 
@@ -290,11 +291,11 @@ static SYSCALL_HANDLER(pselect6)
         struct { uint64_t address, size; } mask;
         if (task_copy_in(task, &mask, ARG(5), sizeof(mask)) < 0)
             return -EFAULT;
-        if ((error = apply_temporary_mask(task, mask.address, mask.size)) < 0)
+        if ((error = syscall_apply_temporary_mask(task, mask.address, mask.size)) < 0)
             return error;
     }
     long result = do_select(task, (int)ARG(0), ARG(1), ARG(2), ARG(3), timeout_ns);
-    settle_temporary_mask(task, result);
+    syscall_settle_temporary_mask(task, result);
     return result;
 }
 
