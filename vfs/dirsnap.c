@@ -53,6 +53,32 @@ struct collecting_emitter {
     struct vfs_dir_snapshot *snapshot;
 };
 
+int vfs_dir_snapshot_iterate(struct vfs_file *file, int64_t position, struct vfs_dir_emitter *emitter,
+                             int (*list)(struct vfs_inode *dir, struct vfs_dir_snapshot *out))
+{
+    struct vfs_dir_snapshot *snapshot = file->private_data;
+    if (!snapshot || position <= 2) {
+        if (!snapshot)
+            snapshot = file->private_data = xcalloc(1, sizeof(*snapshot));
+        else
+            vfs_dir_snapshot_free(snapshot);
+        int error = list(file->inode, snapshot);
+        if (error < 0)
+            return error;
+    }
+    return vfs_dir_snapshot_emit(snapshot, position, emitter);
+}
+
+void vfs_dir_snapshot_release(struct vfs_file *file)
+{
+    struct vfs_dir_snapshot *snapshot = file->private_data;
+    if (!snapshot)
+        return;
+    vfs_dir_snapshot_free(snapshot);
+    free(snapshot);
+    file->private_data = NULL;
+}
+
 static bool collect_entry(struct vfs_dir_emitter *base, const char *name, uint64_t inode_number, unsigned type,
                           int64_t next_offset)
 {

@@ -428,33 +428,12 @@ static int read_listing(struct vfs_inode *dir, struct vfs_dir_snapshot *snapshot
 
 static int goferfs_iterate(struct vfs_file *file, int64_t position, struct vfs_dir_emitter *emitter)
 {
-    struct vfs_dir_snapshot *snapshot = file->private_data;
-    if (!snapshot || position <= 2) {
-        /* listed at the start (and again on rewind), then served from memory so offsets stay valid */
-        if (!snapshot)
-            snapshot = file->private_data = xcalloc(1, sizeof(*snapshot));
-        else
-            vfs_dir_snapshot_free(snapshot);
-        int error = read_listing(file->inode, snapshot);
-        if (error < 0)
-            return error;
-    }
-    return vfs_dir_snapshot_emit(snapshot, position, emitter);
-}
-
-static void goferfs_dir_release(struct vfs_file *file)
-{
-    struct vfs_dir_snapshot *snapshot = file->private_data;
-    if (!snapshot)
-        return;
-    vfs_dir_snapshot_free(snapshot);
-    free(snapshot);
-    file->private_data = NULL;
+    return vfs_dir_snapshot_iterate(file, position, emitter, read_listing);
 }
 
 static const struct vfs_file_operations goferfs_dir_operations = {
     .iterate = goferfs_iterate,
-    .release = goferfs_dir_release,
+    .release = vfs_dir_snapshot_release,
 };
 
 static const struct vfs_inode_operations goferfs_inode_operations = {

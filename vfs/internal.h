@@ -316,6 +316,11 @@ void vfs_dir_snapshot_add(struct vfs_dir_snapshot *snapshot, const char *name, u
 void vfs_dir_snapshot_free(struct vfs_dir_snapshot *snapshot);
 struct vfs_dir_snapshot_entry *vfs_dir_snapshot_find(struct vfs_dir_snapshot *snapshot, const char *name);
 int vfs_dir_snapshot_emit(const struct vfs_dir_snapshot *snapshot, int64_t position, struct vfs_dir_emitter *emitter);
+/* A directory file listed once at its start (and again on rewind) by list(), then served from that snapshot
+ * (kept in file->private_data) so offsets stay valid: iterate and release for such files. */
+int vfs_dir_snapshot_iterate(struct vfs_file *file, int64_t position, struct vfs_dir_emitter *emitter,
+                             int (*list)(struct vfs_inode *dir, struct vfs_dir_snapshot *out));
+void vfs_dir_snapshot_release(struct vfs_file *file);
 /* Every entry of a directory inode of any file system, through its iterate operation. */
 int vfs_dir_snapshot_collect(struct vfs_inode *dir, struct vfs_dir_snapshot *out);
 

@@ -586,32 +586,12 @@ static int overlay_open(struct vfs_file *file, const struct vfs_context *ctx)
 
 static int overlay_iterate(struct vfs_file *file, int64_t position, struct vfs_dir_emitter *emitter)
 {
-    struct vfs_dir_snapshot *snapshot = file->private_data;
-    if (!snapshot || position <= 2) {
-        if (!snapshot)
-            snapshot = file->private_data = xcalloc(1, sizeof(*snapshot));
-        else
-            vfs_dir_snapshot_free(snapshot);
-        int error = merged_listing(file->inode, snapshot);
-        if (error < 0)
-            return error;
-    }
-    return vfs_dir_snapshot_emit(snapshot, position, emitter);
-}
-
-static void overlay_dir_release(struct vfs_file *file)
-{
-    struct vfs_dir_snapshot *snapshot = file->private_data;
-    if (!snapshot)
-        return;
-    vfs_dir_snapshot_free(snapshot);
-    free(snapshot);
-    file->private_data = NULL;
+    return vfs_dir_snapshot_iterate(file, position, emitter, merged_listing);
 }
 
 static const struct vfs_file_operations overlay_dir_operations = {
     .iterate = overlay_iterate,
-    .release = overlay_dir_release,
+    .release = vfs_dir_snapshot_release,
 };
 
 static const struct vfs_inode_operations overlay_inode_operations = {
