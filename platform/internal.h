@@ -26,6 +26,11 @@ int stub_page_install(void);
 int stub_wait_for(pid_t pid, int *status);
 long stub_inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                          uint64_t a5, pid_t *created);
+/* Fork the template stub: in the child, prepare(argument) sets up what the platform needs (fds, signal
+ * handlers; async-signal-safe calls only; non-zero fails), then it stops traced; the Sentry installs the
+ * filter whose sock_fprog is at filter_header_address and unmaps all but the stub region. */
+int stub_template_create(const char *platform, int (*prepare)(void *argument), void *argument,
+                         uint64_t filter_header_address, pid_t *template_out);
 
 /* ---- seccomp-trap (platform/seccomp_trap*.c) ----
  * Stub layout above the ptrace trampoline: the SIGSYS handler's code page and the two filters in the same

@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/rseq.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,12 +18,6 @@
 #ifndef PTRACE_SYSEMU
 #define PTRACE_SYSEMU 31
 #endif
-
-#define RSEQ_FLAG_UNREGISTER 1
-#define RSEQ_SIGNATURE 0x53053053 /* glibc's RSEQ_SIG on x86 */
-
-/* The highest user address on x86-64 with 4-level page tables. */
-#define USER_ADDRESS_END 0x7ffffffff000ULL
 
 struct platform_context {
     pid_t tid;
@@ -62,73 +55,23 @@ static void context_forget(struct platform_context *gone)
     }
 }
 
-/* The first stub: a fork of the Sentry that drops everything but the trampoline page and the memory file,
- * then locks itself under the stub seccomp filter. New stubs are forks of it, so they start clean. */
+/* The template keeps only the memory file, at its fixed fd. */
+static int template_prepare(void *argument)
+{
+    (void)argument;
+    if (host_memory_fd != STUB_MEMORY_FD && dup2(host_memory_fd, STUB_MEMORY_FD) < 0)
+        return -1;
+    syscall(SYS_close_range, STUB_MEMORY_FD + 1, ~0U, 0);
+    if (STUB_MEMORY_FD > 2)
+        syscall(SYS_close_range, 0, STUB_MEMORY_FD - 1, 0);
+    return 0;
+}
+
+/* The first stub, under the stub seccomp filter; new stubs are forks of it, so they start clean. */
 static int template_create(void)
 {
-    pid_t sentry = getpid();
-    pid_t child = fork();
-    if (child < 0)
-        return -errno;
-    if (child == 0) {
-        /* Only async-signal-safe calls: this is a copy of the Sentry, soon to be emptied. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != sentry)
-            _exit(127);
-        if (host_memory_fd != STUB_MEMORY_FD && dup2(host_memory_fd, STUB_MEMORY_FD) < 0)
-            _exit(127);
-        syscall(SYS_close_range, STUB_MEMORY_FD + 1, ~0U, 0);
-        if (STUB_MEMORY_FD > 2)
-            syscall(SYS_close_range, 0, STUB_MEMORY_FD - 1, 0);
-        struct sigaction default_action = {.sa_handler = SIG_DFL};
-        for (int signal = 1; signal < 65; signal++)
-            sigaction(signal, &default_action, NULL);
-        /* Every stub is a child of the template: ignoring SIGCHLD lets the host reap them once the Sentry
-         * has seen their exit, and keeps the template from stopping for each one. */
-        struct sigaction ignore_action = {.sa_handler = SIG_IGN};
-        sigaction(SIGCHLD, &ignore_action, NULL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        /* glibc registered rseq for this thread; its area is about to be unmapped, and the kernel would fault
-         * the stub (SIGSEGV) at its next return to user space while updating it. Unregistering takes the length
-         * registered (the whole struct), not __rseq_size, which newer glibc reports as the feature size. */
-        if (__rseq_size > 0 &&
-            syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, sizeof(struct rseq), RSEQ_FLAG_UNREGISTER,
-                    RSEQ_SIGNATURE) < 0)
-            _exit(127);
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-            _exit(127);
-        if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
-            _exit(127);
-        kill(getpid(), SIGSTOP);
-        _exit(127);
-    }
-    int status;
-    int error = stub_wait_for(child, &status);
-    if (error < 0)
-        return error;
-    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
-        log_error("ptrace: the stub template did not stop as expected (status %#x)", status);
-        return -ECHILD;
-    }
-    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
-    if (ptrace(PTRACE_SETOPTIONS, child, 0, options) < 0)
-        return -errno;
-    long result = stub_inject_syscall(child, SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
-                                 STUB_CODE_ADDRESS + STUB_FILTER_HEADER_OFFSET, 0, 0, 0, NULL);
-    if (result == 0)
-        result = stub_inject_syscall(child, SYS_munmap, 0, STUB_CODE_ADDRESS, 0, 0, 0, 0, NULL);
-    if (result == 0)
-        result = stub_inject_syscall(child, SYS_munmap, STUB_CODE_ADDRESS + STUB_REGION_SIZE,
-                                USER_ADDRESS_END - (STUB_CODE_ADDRESS + STUB_REGION_SIZE), 0, 0, 0, 0, NULL);
-    if (result != 0) {
-        log_error("ptrace: preparing the stub template failed: %s", strerror((int)-result));
-        kill(child, SIGKILL);
-        return (int)result;
-    }
-    template_pid = child;
-    return 0;
+    return stub_template_create("ptrace", template_prepare, NULL, STUB_CODE_ADDRESS + STUB_FILTER_HEADER_OFFSET,
+                                &template_pid);
 }
 
 static int ptrace_initialize(int memory_fd)

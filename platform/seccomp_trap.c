@@ -48,7 +48,6 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/rseq.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/ucontext.h>
@@ -56,9 +55,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RSEQ_FLAG_UNREGISTER 1
-#define RSEQ_SIGNATURE 0x53053053
-#define USER_ADDRESS_END 0x7ffffffff000ULL
 #define TRAP_SPACES_MAXIMUM 1024
 #define TRAP_SHARED_PAGE_SIZE TRAP_THREAD_AREA_SIZE /* the read-only page, padded to keep areas aligned */
 #define TRAP_FILE_SIZE (TRAP_SHARED_PAGE_SIZE + TRAP_SPACES_MAXIMUM * TRAP_SPACE_AREA_SIZE)
@@ -173,80 +169,38 @@ struct kernel_sigaction {
 
 /* The template: a fork of the Sentry emptied down to the stub region and three fds (memory file, wake
  * eventfd, shared-memory file), with our handler for the trapping signals, under the template filter. */
+/* The template's fds (memory file, wake eventfd, shared-memory file at fixed numbers) and our handler for
+ * the trapping signals. */
+static int template_prepare(void *argument)
+{
+    (void)argument;
+    const int wanted[3] = {host_memory_fd, wake_fd, trap_file_fd};
+    int high[3];
+    for (int i = 0; i < 3; i++)
+        if ((high[i] = fcntl(wanted[i], F_DUPFD, 100)) < 0)
+            return -1;
+    for (int i = 0; i < 3; i++)
+        if (dup2(high[i], STUB_MEMORY_FD + i) < 0)
+            return -1;
+    syscall(SYS_close_range, STUB_TRAP_FILE_FD + 1, ~0U, 0);
+    syscall(SYS_close_range, 0, STUB_MEMORY_FD - 1, 0);
+    /* Raw rt_sigaction: the handler and restorer are ours, in the stub region; all signals stay blocked
+     * while the handler waits for the Sentry, so that a stop never nests inside another. */
+    const int trapped[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, TRAP_INTERRUPT_SIGNAL};
+    struct kernel_sigaction action = {.handler = TRAP_HANDLER_ADDRESS,
+                                      .flags = SA_SIGINFO | SA_ONSTACK | KERNEL_SA_RESTORER,
+                                      .restorer = TRAP_RESTORER_ADDRESS,
+                                      .mask = ~0ULL};
+    for (size_t i = 0; i < ARRAY_SIZE(trapped); i++)
+        if (syscall(SYS_rt_sigaction, trapped[i], &action, NULL, 8) < 0)
+            return -1;
+    return 0;
+}
+
 static int template_create(void)
 {
-    pid_t sentry = getpid();
-    pid_t child = fork();
-    if (child < 0)
-        return -errno;
-    if (child == 0) {
-        /* Only async-signal-safe calls: this is a copy of the Sentry, soon to be emptied. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != sentry)
-            _exit(127);
-        const int wanted[3] = {host_memory_fd, wake_fd, trap_file_fd};
-        int high[3];
-        for (int i = 0; i < 3; i++)
-            if ((high[i] = fcntl(wanted[i], F_DUPFD, 100)) < 0)
-                _exit(127);
-        for (int i = 0; i < 3; i++)
-            if (dup2(high[i], STUB_MEMORY_FD + i) < 0)
-                _exit(127);
-        syscall(SYS_close_range, STUB_TRAP_FILE_FD + 1, ~0U, 0);
-        syscall(SYS_close_range, 0, STUB_MEMORY_FD - 1, 0);
-        struct sigaction default_action = {.sa_handler = SIG_DFL};
-        for (int signal = 1; signal < 65; signal++)
-            sigaction(signal, &default_action, NULL);
-        struct sigaction ignore_action = {.sa_handler = SIG_IGN};
-        sigaction(SIGCHLD, &ignore_action, NULL);
-        /* Raw rt_sigaction: the handler and restorer are ours, in the stub region; all signals stay blocked
-         * while the handler waits for the Sentry, so that a stop never nests inside another. */
-        const int trapped[] = {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, TRAP_INTERRUPT_SIGNAL};
-        struct kernel_sigaction action = {.handler = TRAP_HANDLER_ADDRESS,
-                                          .flags = SA_SIGINFO | SA_ONSTACK | KERNEL_SA_RESTORER,
-                                          .restorer = TRAP_RESTORER_ADDRESS,
-                                          .mask = ~0ULL};
-        for (size_t i = 0; i < ARRAY_SIZE(trapped); i++)
-            if (syscall(SYS_rt_sigaction, trapped[i], &action, NULL, 8) < 0)
-                _exit(127);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (__rseq_size > 0 && syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
-                                       sizeof(struct rseq), RSEQ_FLAG_UNREGISTER, RSEQ_SIGNATURE) < 0)
-            _exit(127);
-        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-            _exit(127);
-        if (ptrace(PTRACE_TRACEME, 0, 0, 0) < 0)
-            _exit(127);
-        kill(getpid(), SIGSTOP);
-        _exit(127);
-    }
-    int status;
-    int error = stub_wait_for(child, &status);
-    if (error < 0)
-        return error;
-    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP) {
-        log_error("seccomp-trap: the stub template did not stop as expected (status %#x)", status);
-        return -ECHILD;
-    }
-    long options = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACEFORK | PTRACE_O_TRACECLONE;
-    if (ptrace(PTRACE_SETOPTIONS, child, 0, options) < 0)
-        return -errno;
-    long result = inject_checked(child, "the template filter", SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
-                                 STUB_CODE_ADDRESS + TRAP_TEMPLATE_FILTER_OFFSET, 0, 0, 0, NULL);
-    if (result == 0)
-        result = inject_checked(child, "emptying", SYS_munmap, 0, STUB_CODE_ADDRESS, 0, 0, 0, 0, NULL);
-    if (result == 0)
-        result = inject_checked(child, "emptying", SYS_munmap, STUB_CODE_ADDRESS + STUB_REGION_SIZE,
-                                USER_ADDRESS_END - (STUB_CODE_ADDRESS + STUB_REGION_SIZE), 0, 0, 0, 0, NULL);
-    if (result != 0) {
-        kill(child, SIGKILL);
-        stub_wait_for(child, &status);
-        return result < 0 ? (int)result : -EINVAL;
-    }
-    template_pid = child;
-    return 0;
+    return stub_template_create("seccomp-trap", template_prepare, NULL,
+                                STUB_CODE_ADDRESS + TRAP_TEMPLATE_FILTER_OFFSET, &template_pid);
 }
 
 /* How many pause instructions the stub's handler spins before it sleeps: about STUB_SPIN_TARGET_NS. */
