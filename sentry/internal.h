@@ -59,6 +59,9 @@ long mm_brk(struct mm *mm, uint64_t address);
 long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t new_length, int flags,
               uint64_t new_address);
 int mm_copy_in(struct mm *mm, void *destination, uint64_t address, size_t length);
+/* The Sentry's view of an aligned, writable 32-bit word of application memory, for the atomic updates futexes
+ * make while application threads run (lock words). NULL if unaligned or not mapped writable. */
+uint32_t *mm_word_for_atomic_update(struct mm *mm, uint64_t address);
 int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force);
 void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_buffer *out);
 const struct vma *mm_find_vma(struct mm *mm, uint64_t address);
@@ -264,6 +267,9 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
 extern const struct vfs_procfs_provider sentry_procfs_provider;
 /* Wake up to count futex waiters on address (syscalls/futex.c): thread exit's CLONE_CHILD_CLEARTID. */
 long futex_wake_address(struct task *task, uint64_t address, int count);
+/* A thread's death (or exec): every robust futex it holds gets FUTEX_OWNER_DIED and a waiter is woken, as
+ * Linux's exit_robust_list does (syscalls/futex.c). Clears the task's robust list. */
+void futex_release_robust_list(struct task *task);
 void procfs_capture_host_information(void); /* before confinement: what /proc/cpuinfo shows */
 extern const char *sentry_hostname;
 

@@ -615,6 +615,16 @@ int mm_copy_in(struct mm *mm, void *destination, uint64_t address, size_t length
     return mm_access(mm, address, length, false, false, destination);
 }
 
+uint32_t *mm_word_for_atomic_update(struct mm *mm, uint64_t address)
+{
+    if (address & 3)
+        return NULL;
+    const struct vma *vma = mm_find_vma(mm, address);
+    if (!vma || vma->start > address || !(vma->protection & PROT_WRITE) || vma->file_pages)
+        return NULL;
+    return memory_at(vma_memory_offset(vma, address));
+}
+
 int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force)
 {
     return mm_access(mm, address, length, true, force, (void *)source);

@@ -37,6 +37,7 @@ static void task_release_resources(struct task *task)
     if (task->state == TASK_STATE_RUNNABLE)
         list_remove(&task->run_node);
     task_cancel_waits(task);
+    futex_release_robust_list(task);
     if (task->fds) {
         if (task->group->live_threads <= 1)
             release_posix_locks(task->fds, task->group->tgid, false);
@@ -425,6 +426,7 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
         if (other != task)
             task_release_resources(other);
     }
+    futex_release_robust_list(task); /* its list lives in the image that goes */
     task->tid = group->tgid;
     struct mm *old = group->mm;
     group->mm = mm;
