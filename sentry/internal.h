@@ -132,6 +132,7 @@ struct task {
     int waiter_count, waiter_capacity;
     uint64_t wait_deadline;         /* CLOCK_MONOTONIC ns, 0 = none */
     bool woken;
+    bool parked;                    /* held by the Sentry while its thread group is stopped */
     long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
     uint64_t awaited_signals;       /* rt_sigtimedwait: these end the wait instead of interrupting it */
     uint64_t forced_signals;        /* faults: delivered even to pid 1 without a handler */
@@ -181,6 +182,12 @@ struct thread_group {
     uint64_t user_time_ns, children_user_time_ns;
     struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
     struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
+    /* Job control: a stop signal's default action stops every thread until SIGCONT (signal.c). */
+    bool stopped;
+    int stop_signal;                /* what stopped it, as wait reports */
+    bool stop_unreported;           /* for wait's WUNTRACED/WSTOPPED */
+    bool continue_unreported;       /* for wait's WCONTINUED */
+    bool continue_to_notify;        /* SIGCHLD for the continue: sent once a thread of it runs, as Linux does */
 };
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
@@ -225,7 +232,8 @@ void task_finish_vfork(struct thread_group *group);
 /* Signals (signal.c). */
 int signal_send_to_group(struct thread_group *group, const siginfo_t *info);
 int signal_send_to_task(struct task *task, const siginfo_t *info);
-/* Before resuming: deliver one pending unblocked signal (frame on the stack, or default action). */
+/* Before resuming: deliver one pending unblocked signal (frame on the stack, or default action). A stop
+ * signal's default action stops the group: the caller then parks the task instead of resuming it. */
 void signal_deliver_pending(struct task *task);
 bool signal_pending_for(struct task *task); /* an unblocked signal is pending */
 bool signal_awaited(struct task *task);     /* a signal of task->awaited_signals is pending */

@@ -489,6 +489,35 @@ static bool child_matches(const struct thread_group *caller, const struct thread
     return true;
 }
 
+/* wait's WUNTRACED/WSTOPPED and WCONTINUED: a live child's stop or continue, reported once (unless WNOWAIT).
+ * Its pid, 0 when there is nothing to report, or -EFAULT. */
+static long report_job_change(struct task *task, struct thread_group *child, uint64_t status_address, int options,
+                              siginfo_t *waitid_info, bool is_waitid)
+{
+    bool stop = (options & WUNTRACED) && child->stopped && child->stop_unreported; /* WUNTRACED == WSTOPPED */
+    bool continued = !stop && (options & WCONTINUED) && child->continue_unreported;
+    if (!stop && !continued)
+        return 0;
+    int status = stop ? (child->stop_signal << 8) | 0x7f : 0xffff;
+    if (is_waitid) {
+        memset(waitid_info, 0, sizeof(*waitid_info));
+        waitid_info->si_signo = SIGCHLD;
+        waitid_info->si_pid = child->tgid;
+        waitid_info->si_uid = 0;
+        waitid_info->si_code = stop ? CLD_STOPPED : CLD_CONTINUED;
+        waitid_info->si_status = stop ? child->stop_signal : SIGCONT;
+    } else if (status_address && task_copy_out(task, status_address, &status, sizeof(status)) < 0) {
+        return -EFAULT;
+    }
+    if (!(is_waitid && (options & WNOWAIT))) {
+        if (stop)
+            child->stop_unreported = false;
+        else
+            child->continue_unreported = false;
+    }
+    return child->tgid;
+}
+
 long process_wait(struct task *task, int32_t pid, uint64_t status_address, int options, uint64_t rusage_address,
                   siginfo_t *waitid_info, bool is_waitid)
 {
@@ -501,7 +530,13 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
         if (!child_matches(caller, child, pid, options))
             continue;
         any = true;
-        if (!child->zombie)
+        if (!child->zombie) {
+            long reported = report_job_change(task, child, status_address, options, waitid_info, is_waitid);
+            if (reported != 0)
+                return reported;
+            continue;
+        }
+        if (is_waitid && !(options & WEXITED))
             continue;
         int32_t child_pid = child->tgid;
         int status = child->wait_status;

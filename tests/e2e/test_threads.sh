@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/test_threads.sh USANDBOX PLATFORM: multi-threaded programs (pthreads in C, PI and robust mutexes,
-# Python's threading) behave as natively: same output and exit status.
+# Python's threading) and job control (stopping and continuing a child) behave as natively: same output and
+# exit status.
 set -u
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +12,9 @@ if e2e_compile_program threads; then
 fi
 if e2e_compile_program locks; then
   run_differential "priority-inheritance and robust mutexes, raw FUTEX_*_PI errors" "$FIXTURE/locks"
+fi
+if e2e_compile_program job_control; then
+  run_differential "job control: SIGSTOP, SIGCONT, wait's WUNTRACED/WCONTINUED, CLD_STOPPED" "$FIXTURE/job_control"
 fi
 run_differential "python3 threading and a thread pool" /usr/bin/python3 -c '
 import threading, queue, concurrent.futures as futures
