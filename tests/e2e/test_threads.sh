@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/test_threads.sh USANDBOX PLATFORM: multi-threaded programs (pthreads in C, PI and robust mutexes,
-# Python's threading) and job control (stopping and continuing a child) behave as natively: same output and
-# exit status.
+# Python's threading), job control (stopping and continuing a child) and the main stack's size behave as
+# natively: same output and exit status.
 set -u
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +15,10 @@ if e2e_compile_program locks; then
 fi
 if e2e_compile_program job_control; then
   run_differential "job control: SIGSTOP, SIGCONT, wait's WUNTRACED/WCONTINUED, CLD_STOPPED" "$FIXTURE/job_control"
+fi
+if e2e_compile_program deep_stack; then
+  run_differential "the main stack is as big as RLIMIT_STACK allows" /bin/sh -c "ulimit -s 65536 && $FIXTURE/deep_stack"
+  run_differential "and no bigger (SIGSEGV)" --rc 139 /bin/sh -c "$FIXTURE/deep_stack"
 fi
 run_differential "python3 threading and a thread pool" /usr/bin/python3 -c '
 import threading, queue, concurrent.futures as futures
