@@ -237,6 +237,7 @@ bool signal_awaited(struct task *task);     /* a signal of task->awaited_signals
 /* Take the lowest pending signal of set (thread queue first): its number, or 0 if none. */
 int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info);
 long signal_return(struct task *task);       /* rt_sigreturn */
+extern const struct vfs_signalfd_source signal_signalfd_source; /* the running thread's signals, for signalfd */
 bool signal_is_ignored(struct thread_group *group, int signal);
 struct signal_handlers *signal_handlers_new(void);
 struct signal_handlers *signal_handlers_clone(struct signal_handlers *handlers);

@@ -136,6 +136,8 @@ off_t vfs_lseek(struct vfs_file *file, off_t offset, int whence)
 {
     if (file_is_path_only(file))
         return -EBADF;
+    if (file->ops && file->ops->seek_is_noop)
+        return whence >= SEEK_SET && whence <= SEEK_HOLE ? file->offset : -EINVAL;
     if (!file->ops || file->ops->stream)
         return -ESPIPE;
     bool directory = vfs_file_is_directory(file);

@@ -146,6 +146,7 @@ struct vfs_file_operations {
     /* the name /proc/PID/fd shows for a file without a path; NULL: "anon_inode:[INO]" */
     void (*describe)(struct vfs_file *file, struct text_buffer *out);
     bool stream; /* no offsets: lseek and pread give -ESPIPE */
+    bool seek_is_noop; /* with stream: lseek succeeds and changes nothing (Linux's noop_llseek) */
 };
 
 struct vfs_inode {

@@ -177,6 +177,21 @@ void vfs_posix_locks_release(struct vfs_file *file, int32_t owner_pid);
  * is held there any more (retry at once). */
 struct wait_queue *vfs_lock_wait_queue(struct vfs_file *file);
 
+/* ---- signalfd (signalfd.c) ----
+ * The Sentry owns the signals: a source answers for the thread that reads or polls (its own queue, then its
+ * process's), as Linux's signalfd sees only what is pending for current. siginfo is a siginfo_t. */
+struct vfs_signalfd_source {
+    bool (*dequeue)(uint64_t mask, void *siginfo); /* take the lowest pending signal of mask, or false */
+    bool (*pending)(uint64_t mask);
+};
+/* signalfd4 with fd -1: flags SFD_NONBLOCK|SFD_CLOEXEC (the last is the fd table's), others -EINVAL. mask: bit
+ * (signal-1); SIGKILL and SIGSTOP are dropped from it silently, as Linux does. */
+int vfs_signalfd_create(uint64_t mask, int flags, const struct vfs_signalfd_source *source, struct vfs_file **out);
+bool vfs_file_is_signalfd(struct vfs_file *file);
+int vfs_signalfd_set_mask(struct vfs_file *file, uint64_t mask); /* -EINVAL unless a signalfd */
+/* A signal was queued somewhere: wake the readers and pollers of each signalfd whose mask has it. */
+void vfs_signalfd_notify(int signal);
+
 /* ---- path operations (dir: starting directory file or NULL for cwd; flags: AT_*) ---- */
 int vfs_stat_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags,
                 struct stat *stat_out);
