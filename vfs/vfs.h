@@ -192,6 +192,18 @@ int vfs_signalfd_set_mask(struct vfs_file *file, uint64_t mask); /* -EINVAL unle
 /* A signal was queued somewhere: wake the readers and pollers of each signalfd whose mask has it. */
 void vfs_signalfd_notify(int signal);
 
+/* ---- inotify (inotify.c) ----
+ * Events come from what the sandbox does through the VFS; changes made on the host behind the Gofer's back are
+ * not seen. inotify_init1 flags: IN_NONBLOCK|IN_CLOEXEC (the last is the fd table's), others -EINVAL. */
+int vfs_inotify_create(int flags, struct vfs_file **out);
+bool vfs_file_is_inotify(struct vfs_file *file);
+/* inotify_add_watch's first checks, before the fd is looked at: -EINVAL. */
+int vfs_inotify_check_mask(uint32_t mask);
+/* The watch descriptor (the same one again for an inode already watched), or -EINVAL (not an inotify file, bad
+ * mask), -EEXIST (IN_MASK_CREATE), -EACCES, -ENOSPC and path resolution's errors. */
+int vfs_inotify_add_watch(const struct vfs_context *ctx, struct vfs_file *inotify, const char *path, uint32_t mask);
+int vfs_inotify_rm_watch(struct vfs_file *inotify, int32_t wd); /* -EINVAL: not inotify, unknown wd */
+
 /* ---- path operations (dir: starting directory file or NULL for cwd; flags: AT_*) ---- */
 int vfs_stat_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags,
                 struct stat *stat_out);

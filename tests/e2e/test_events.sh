@@ -17,5 +17,10 @@ compile_program() {
 if compile_program events; then
   run_differential "signalfd: flags, masks, records, threads, blocking, EINTR/restart, epoll/select, fork, exec" \
     "$FIXTURE/events" signalfd
+  run_differential "inotify on the sandbox's tmpfs: errors, events of every VFS operation, flags, overflow" \
+    "$FIXTURE/events" inotify @SCRATCH@
+  # the same through the Gofer-backed root (its overlay in the sandbox); the program removes what it made
+  run_differential "inotify on the root file system (overlay over the Gofer)" \
+    "$FIXTURE/events" inotify "$FIXTURE/inotify-directory"
 fi
 e2e_finish

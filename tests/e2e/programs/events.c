@@ -2,6 +2,7 @@
  * times or inode numbers) so that the output natively and in the sandbox can be compared. Usage: events signalfd |
  * events inotify DIR | events after-exec FD CLOEXEC_FD (the second half of the signalfd exec case). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -299,8 +300,283 @@ int main(int argc, char **argv)
     return 2;
 }
 
+static const char *inotify_dir;
+
+static const char *in_path(const char *name)
+{
+    static char paths[4][PATH_MAX];
+    static int next;
+    char *path = paths[next++ % 4];
+    snprintf(path, PATH_MAX, "%s/%s", inotify_dir, name);
+    return path;
+}
+
+static void print_mask(uint32_t mask)
+{
+    static const struct { uint32_t bit; const char *name; } names[] = {
+        {IN_ACCESS, "ACCESS"}, {IN_MODIFY, "MODIFY"}, {IN_ATTRIB, "ATTRIB"}, {IN_CLOSE_WRITE, "CLOSE_WRITE"},
+        {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {IN_OPEN, "OPEN"}, {IN_MOVED_FROM, "MOVED_FROM"},
+        {IN_MOVED_TO, "MOVED_TO"}, {IN_CREATE, "CREATE"}, {IN_DELETE, "DELETE"}, {IN_DELETE_SELF, "DELETE_SELF"},
+        {IN_MOVE_SELF, "MOVE_SELF"}, {IN_UNMOUNT, "UNMOUNT"}, {IN_Q_OVERFLOW, "Q_OVERFLOW"},
+        {IN_IGNORED, "IGNORED"}, {IN_ISDIR, "ISDIR"},
+    };
+    const char *separator = "";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (mask & names[i].bit) {
+            printf("%s%s", separator, names[i].name);
+            separator = "|";
+            mask &= ~names[i].bit;
+        }
+    }
+    if (mask)
+        printf("%s%#x", separator, mask);
+}
+
+/* Reads everything queued (non-blocking file) and prints one line per event; cookies print as "c" when shared
+ * by a MOVED_FROM/MOVED_TO pair, else their value (0). */
+static int drain(const char *what, int fd)
+{
+    char buffer[65536] __attribute__((aligned(8)));
+    int total = 0;
+    uint32_t last_cookie = 0;
+    printf("%s:\n", what);
+    for (;;) {
+        ssize_t got = read(fd, buffer, sizeof(buffer));
+        if (got < 0) {
+            if (errno != EAGAIN)
+                printf("  read: -1 %s\n", error_name(errno));
+            break;
+        }
+        for (char *at = buffer; at < buffer + got;) {
+            struct inotify_event *event = (struct inotify_event *)at;
+            printf("  wd=%d ", event->wd);
+            print_mask(event->mask);
+            if (event->cookie) {
+                printf(" cookie=%s", event->cookie == last_cookie ? "same-as-previous" : "set");
+                last_cookie = event->cookie;
+            }
+            if (event->len)
+                printf(" name=%s len=%u", event->name, event->len);
+            printf("\n");
+            at += sizeof(*event) + event->len;
+            total++;
+        }
+    }
+    fflush(stdout);
+    return total;
+}
+
+static void touch_file(const char *name)
+{
+    int fd = open(in_path(name), O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0)
+        close(fd);
+}
+
 static int inotify_tests(const char *directory)
 {
-    (void)directory;
+    inotify_dir = directory;
+    if (show("mkdir the test directory", mkdir(directory, 0755)) < 0)
+        return 1;
+
+    /* errors, in Linux's order */
+    show("inotify_init1 bad flags", inotify_init1(O_APPEND));
+    show("inotify_init1 1", inotify_init1(1));
+    int fd = (int)show_ok("inotify_init1 NONBLOCK|CLOEXEC", inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    show("  F_GETFD", fcntl(fd, F_GETFD));
+    show("  F_GETFL", fcntl(fd, F_GETFL));
+    char link_text[64] = "", path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    ssize_t length = readlink(path, link_text, sizeof(link_text) - 1);
+    printf("  link: %s\n", length > 0 ? link_text : "?");
+    show("  read nothing queued", read(fd, (char[64]){0}, 64));
+    show("  read 0 bytes nothing queued", read(fd, (char[64]){0}, 0));
+    int queued = -1;
+    show("  FIONREAD", ioctl(fd, FIONREAD, &queued));
+    printf("  FIONREAD value: %d\n", queued);
+    show("  lseek", lseek(fd, 0, SEEK_CUR));
+    show("  write", write(fd, "x", 1));
+    show("add_watch mask 0, bad fd", inotify_add_watch(9999, directory, 0));
+    show("add_watch bad fd", inotify_add_watch(9999, directory, IN_OPEN));
+    show("add_watch not inotify, NULL path", inotify_add_watch(1, NULL, IN_OPEN));
+    show("add_watch MASK_ADD|MASK_CREATE", inotify_add_watch(fd, directory, IN_OPEN | IN_MASK_ADD | IN_MASK_CREATE));
+    show("add_watch unknown bit 0x1000", inotify_add_watch(fd, directory, IN_OPEN | 0x1000));
+    show("add_watch unknown bit 0x08000000", inotify_add_watch(fd, directory, IN_OPEN | 0x08000000));
+    show("add_watch NULL path", inotify_add_watch(fd, NULL, IN_OPEN));
+    show("add_watch empty path", inotify_add_watch(fd, "", IN_OPEN));
+    show("add_watch missing path", inotify_add_watch(fd, in_path("missing"), IN_OPEN));
+    touch_file("file");
+    show("add_watch ONLYDIR on a file", inotify_add_watch(fd, in_path("file"), IN_OPEN | IN_ONLYDIR));
+    show("add_watch path through a file", inotify_add_watch(fd, in_path("file/x"), IN_OPEN));
+    show("rm_watch bad fd", inotify_rm_watch(9999, 1));
+    show("rm_watch not inotify", inotify_rm_watch(1, 1));
+    show("rm_watch unknown wd", inotify_rm_watch(fd, 12345));
+    show("rm_watch wd -1", inotify_rm_watch(fd, -1));
+
+    /* a directory watch: the directory's own events and its children's, with names */
+    int dir_wd = (int)show("add_watch directory ALL_EVENTS", inotify_add_watch(fd, directory, IN_ALL_EVENTS));
+    show("add_watch directory again (same wd)", inotify_add_watch(fd, directory, IN_ALL_EVENTS | IN_ONLYDIR));
+    show("add_watch directory MASK_CREATE", inotify_add_watch(fd, directory, IN_OPEN | IN_MASK_CREATE));
+    show("  FIONREAD", (ioctl(fd, FIONREAD, &queued), queued));
+    int file_fd = open(in_path("a"), O_CREAT | O_WRONLY, 0644);
+    write(file_fd, "hello", 5);
+    write(file_fd, "hello", 5); /* merged with the previous MODIFY */
+    close(file_fd);
+    show("  FIONREAD after create/write/close", (ioctl(fd, FIONREAD, &queued), queued));
+    show_poll("  poll", fd);
+    drain("create, write twice, close", fd);
+    show_poll("  poll after reading", fd);
+    file_fd = open(in_path("a"), O_RDONLY);
+    read(file_fd, (char[16]){0}, 16);
+    read(file_fd, (char[16]){0}, 16); /* 0 bytes: no event */
+    close(file_fd);
+    drain("open, read, close", fd);
+    chmod(in_path("a"), 0600);
+    truncate(in_path("a"), 2);
+    utimes(in_path("a"), NULL);
+    chown(in_path("a"), -1, -1);
+    file_fd = open(in_path("a"), O_WRONLY | O_TRUNC);
+    close(file_fd);
+    drain("chmod, truncate, utimes, chown -1 -1, open O_TRUNC", fd);
+    mkdir(in_path("sub"), 0755);
+    DIR *listing = opendir(directory);
+    while (listing && readdir(listing))
+        ;
+    if (listing)
+        closedir(listing);
+    rmdir(in_path("sub"));
+    symlink("a", in_path("symlink"));
+    drain("mkdir, list the directory, rmdir, symlink", fd);
+    rename(in_path("a"), in_path("b"));
+    link(in_path("b"), in_path("c"));
+    unlink(in_path("c"));
+    drain("rename a b, link b c, unlink c", fd);
+
+    /* a file watch next to the directory watch */
+    show("add_watch file b", inotify_add_watch(fd, in_path("b"), IN_ALL_EVENTS));
+    file_fd = open(in_path("b"), O_RDWR);
+    write(file_fd, "x", 1);
+    close(file_fd);
+    link(in_path("b"), in_path("b2"));
+    rename(in_path("b"), in_path("d"));
+    unlink(in_path("b2"));
+    unlink(in_path("d"));
+    drain("on b: open, write, close, link b b2, rename b d, unlink b2, unlink d", fd);
+
+    /* rename over an existing watched file */
+    touch_file("e");
+    touch_file("f");
+    show("add_watch file f", inotify_add_watch(fd, in_path("f"), IN_ALL_EVENTS));
+    rename(in_path("e"), in_path("f"));
+    drain("rename e over watched f", fd);
+
+    /* a too small buffer; exactly one event */
+    touch_file("g");
+    show("  read 16 bytes (first event has a name)", read(fd, (char[64]){0}, 16));
+    show("  read 32 bytes (one event)", read(fd, (char[64]){0}, 32));
+    drain("the rest", fd);
+
+    /* IN_ONESHOT, IN_MASK_ADD, replacing a mask, rm_watch and descriptors */
+    int oneshot = (int)show("add_watch g ONESHOT|OPEN", inotify_add_watch(fd, in_path("g"), IN_ONESHOT | IN_OPEN));
+    close(open(in_path("g"), O_RDONLY));
+    close(open(in_path("g"), O_RDONLY));
+    drain("open g twice", fd);
+    show("rm_watch the fired one-shot", inotify_rm_watch(fd, oneshot));
+    int g_wd = (int)show("add_watch g OPEN (a new wd)", inotify_add_watch(fd, in_path("g"), IN_OPEN));
+    show("add_watch g MASK_ADD|CLOSE_NOWRITE", inotify_add_watch(fd, in_path("g"), IN_MASK_ADD | IN_CLOSE_NOWRITE));
+    close(open(in_path("g"), O_RDONLY));
+    show("rm_watch the directory", inotify_rm_watch(fd, dir_wd));
+    drain("open g with OPEN|CLOSE_NOWRITE; directory watch removed", fd);
+    show("add_watch g ACCESS (replaces)", inotify_add_watch(fd, in_path("g"), IN_ACCESS));
+    file_fd = open(in_path("g"), O_RDWR);
+    write(file_fd, "abc", 3);
+    pread(file_fd, (char[4]){0}, 3, 0);
+    close(file_fd);
+    show("rm_watch g", inotify_rm_watch(fd, g_wd));
+    show("rm_watch g again", inotify_rm_watch(fd, g_wd));
+    drain("write and read g", fd);
+
+    /* symlinks: followed unless IN_DONT_FOLLOW */
+    touch_file("target");
+    symlink("target", in_path("link"));
+    show("add_watch link (follows)", inotify_add_watch(fd, in_path("link"), IN_ATTRIB));
+    show("add_watch link DONT_FOLLOW", inotify_add_watch(fd, in_path("link"), IN_ATTRIB | IN_DONT_FOLLOW));
+    chmod(in_path("target"), 0600);
+    drain("chmod target", fd);
+
+    /* IN_EXCL_UNLINK: events through an open file whose name is gone */
+    int excl_fd = inotify_init1(IN_NONBLOCK);
+    show("add_watch directory EXCL_UNLINK", inotify_add_watch(excl_fd, directory, IN_MODIFY | IN_DELETE | IN_EXCL_UNLINK));
+    int plain_fd = inotify_init1(IN_NONBLOCK);
+    show("add_watch directory plain", inotify_add_watch(plain_fd, directory, IN_MODIFY | IN_DELETE));
+    file_fd = open(in_path("h"), O_CREAT | O_RDWR, 0644);
+    write(file_fd, "1", 1);
+    unlink(in_path("h"));
+    write(file_fd, "2", 1);
+    close(file_fd);
+    drain("EXCL_UNLINK: write, unlink, write", excl_fd);
+    drain("plain: write, unlink, write", plain_fd);
+    close(excl_fd);
+    close(plain_fd);
+
+    /* a watched directory removed */
+    mkdir(in_path("gone"), 0755);
+    show("add_watch gone", inotify_add_watch(fd, in_path("gone"), IN_ALL_EVENTS));
+    rmdir(in_path("gone"));
+    drain("rmdir a watched directory", fd);
+
+    /* epoll, and a blocking read woken by another process */
+    int blocking = inotify_init1(0);
+    show("add_watch for the blocking read", inotify_add_watch(blocking, directory, IN_CREATE));
+    int epoll_fd = epoll_create1(0);
+    struct epoll_event event = {.events = EPOLLIN, .data.u32 = 5};
+    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, blocking, &event);
+    show("  epoll_wait nothing queued", epoll_wait(epoll_fd, &event, 1, 0));
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(100 * 1000);
+        touch_file("from-child");
+        _exit(0);
+    }
+    char buffer[256] __attribute__((aligned(8)));
+    ssize_t got = read(blocking, buffer, sizeof(buffer));
+    struct inotify_event *first = (struct inotify_event *)buffer;
+    printf("  blocking read: %zd mask=%#x name=%s\n", got, got > 0 ? first->mask : 0, got > 0 ? first->name : "");
+    waitpid(child, NULL, 0);
+    touch_file("second");
+    int ready = epoll_wait(epoll_fd, &event, 1, 1000);
+    printf("  epoll_wait: %d events=%#x data=%u\n", ready, event.events, event.data.u32);
+    fflush(stdout);
+    close(epoll_fd);
+    close(blocking);
+
+    /* overflow: 16384 events at most, then one IN_Q_OVERFLOW */
+    int overflow_fd = inotify_init1(IN_NONBLOCK);
+    show("add_watch for overflow", inotify_add_watch(overflow_fd, in_path("g"), IN_OPEN | IN_CLOSE_NOWRITE));
+    for (int i = 0; i < 8300; i++)
+        close(open(in_path("g"), O_RDONLY));
+    show("  FIONREAD", (ioctl(overflow_fd, FIONREAD, &queued), queued));
+    struct inotify_event last = {0};
+    int count = 0;
+    for (;;) {
+        char chunk[4096] __attribute__((aligned(8)));
+        got = read(overflow_fd, chunk, sizeof(chunk));
+        if (got <= 0)
+            break;
+        for (char *at = chunk; at < chunk + got; at += sizeof(struct inotify_event) + ((struct inotify_event *)at)->len) {
+            last = *(struct inotify_event *)at;
+            count++;
+        }
+    }
+    printf("  events read: %d, last wd=%d mask=%#x\n", count, last.wd, last.mask);
+    close(overflow_fd);
+
+    /* clean up, so that a second run (and the host directory) start from nothing */
+    const char *names[] = {"file", "symlink", "e", "f", "g", "target", "link", "from-child", "second"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        unlink(in_path(names[i]));
+    show("rmdir the test directory", rmdir(directory));
+    drain("after cleaning up (the directory watch was removed before)", fd);
+    close(fd);
     return 0;
 }
