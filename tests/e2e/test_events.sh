@@ -23,4 +23,8 @@ if compile_program events; then
   run_differential "inotify on the root file system (overlay over the Gofer)" \
     "$FIXTURE/events" inotify "$FIXTURE/inotify-directory"
 fi
+if compile_program sysv; then
+  run_differential "SysV semaphores and message queues: get/ctl/op, blocking, SEM_UNDO, EIDRM, permissions" \
+    "$FIXTURE/sysv"
+fi
 e2e_finish
