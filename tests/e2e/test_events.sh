@@ -23,6 +23,32 @@ if compile_program events; then
   run_differential "inotify on the root file system (overlay over the Gofer)" \
     "$FIXTURE/events" inotify "$FIXTURE/inotify-directory"
 fi
+run_differential "python3: a signalfd (ctypes) with select, asyncio's add_reader, and signal.sigwait" /usr/bin/python3 -c '
+import asyncio, ctypes, os, select, signal, struct
+libc = ctypes.CDLL(None, use_errno=True)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2})
+mask = (ctypes.c_uint64 * 16)()
+mask[0] = (1 << (signal.SIGUSR1 - 1)) | (1 << (signal.SIGUSR2 - 1))
+fd = libc.signalfd(-1, ctypes.byref(mask), os.O_NONBLOCK | os.O_CLOEXEC)
+print("signalfd", fd >= 0)
+os.kill(os.getpid(), signal.SIGUSR1)
+print("select", select.select([fd], [], [], 1)[0] == [fd])
+record = os.read(fd, 128)
+print("read", len(record), struct.unpack_from("IiiII", record)[0], struct.unpack_from("IiiII", record)[3] == os.getpid())
+try:
+    os.read(fd, 128)
+except BlockingIOError:
+    print("EAGAIN")
+async def main():
+    loop = asyncio.get_running_loop()
+    got = loop.create_future()
+    loop.add_reader(fd, lambda: got.set_result(struct.unpack_from("I", os.read(fd, 128))[0]))
+    loop.call_later(0.05, os.kill, os.getpid(), signal.SIGUSR2)
+    print("asyncio reader got signal", await asyncio.wait_for(got, 2))
+asyncio.run(main())
+os.kill(os.getpid(), signal.SIGUSR1)
+print("sigwait", signal.sigwait({signal.SIGUSR1}))
+'
 if compile_program sysv; then
   run_differential "SysV semaphores and message queues: get/ctl/op, blocking, SEM_UNDO, EIDRM, permissions" \
     "$FIXTURE/sysv"

@@ -519,6 +519,36 @@ static int inotify_tests(const char *directory)
     close(excl_fd);
     close(plain_fd);
 
+    /* directories moved, RENAME_EXCHANGE, O_PATH, changes through an fd, one timestamp, a fifo */
+    int all_fd = inotify_init1(IN_NONBLOCK);
+    show("add_watch directory for moves", inotify_add_watch(all_fd, directory, IN_ALL_EVENTS));
+    mkdir(in_path("d1"), 0755);
+    show("add_watch d1", inotify_add_watch(all_fd, in_path("d1"), IN_ALL_EVENTS | IN_ONLYDIR));
+    rename(in_path("d1"), in_path("d2"));
+    touch_file("x1");
+    touch_file("x2");
+    show("renameat2 RENAME_EXCHANGE", syscall(SYS_renameat2, AT_FDCWD, in_path("x1"), AT_FDCWD, in_path("x2"), 1 << 1));
+    int path_fd = open(in_path("x1"), O_PATH);
+    close(path_fd);
+    file_fd = open(in_path("x1"), O_RDWR);
+    fchmod(file_fd, 0640);
+    fchown(file_fd, getuid(), -1);
+    ftruncate(file_fd, 10);
+    close(file_fd);
+    struct timespec only_atime[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    utimensat(AT_FDCWD, in_path("x1"), only_atime, 0);
+    struct timespec only_mtime[2] = {{0, UTIME_OMIT}, {0, UTIME_NOW}};
+    utimensat(AT_FDCWD, in_path("x1"), only_mtime, 0);
+    struct timespec neither[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+    utimensat(AT_FDCWD, in_path("x1"), neither, 0);
+    mkfifo(in_path("fifo"), 0600);
+    unlink(in_path("fifo"));
+    rmdir(in_path("d2"));
+    unlink(in_path("x1"));
+    unlink(in_path("x2"));
+    drain("rename a directory, exchange, O_PATH, fchmod/fchown/ftruncate, utimensat, mkfifo, removals", all_fd);
+    close(all_fd);
+
     /* a watched directory removed */
     mkdir(in_path("gone"), 0755);
     show("add_watch gone", inotify_add_watch(fd, in_path("gone"), IN_ALL_EVENTS));

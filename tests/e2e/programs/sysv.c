@@ -67,6 +67,16 @@ static void reap(const char *what, pid_t child)
     fflush(stdout);
 }
 
+/* children that race with the parent's output report through their exit status: 0 or an errno */
+static void reap_result(const char *what, pid_t child)
+{
+    int status = 0;
+    waitpid(child, &status, 0);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    printf("%s: %s\n", what, code == 0 ? "ok" : code < 0 ? "killed" : error_name(code));
+    fflush(stdout);
+}
+
 static void semaphores(key_t key)
 {
     printf("== semaphores\n");
@@ -224,14 +234,11 @@ static void semaphores(key_t key)
     semctl(id, 2, SETVAL, (union semun){.val = 0});
     child = fork();
     if (child == 0) {
-        int result = semop(id, &(struct sembuf){.sem_num = 2, .sem_op = -1}, 1);
-        printf("  waiting child: semop %d %s\n", result, result < 0 ? error_name(errno) : "");
-        fflush(stdout);
-        _exit(0);
+        _exit(semop(id, &(struct sembuf){.sem_num = 2, .sem_op = -1}, 1) < 0 ? errno : 0);
     }
     usleep(150 * 1000);
     show("IPC_RMID", semctl(id, 0, IPC_RMID));
-    reap("  child waiting on the removed set", child);
+    reap_result("  semop of the child waiting on the removed set", child);
     show("GETVAL after IPC_RMID", semctl(id, 0, GETVAL));
     show("IPC_RMID again", semctl(id, 0, IPC_RMID));
 }
@@ -313,12 +320,11 @@ static void message_queues(key_t key)
     show("msgsnd 5 more NOWAIT", send_text(id, 1, "67890", IPC_NOWAIT));
     pid_t child = fork();
     if (child == 0) {
-        show("  child: msgsnd blocking until there is room", send_text(id, 4, "later", 0));
-        _exit(0);
+        _exit(send_text(id, 4, "later", 0) < 0 ? errno : 0);
     }
     usleep(150 * 1000);
     receive("msgrcv makes room", id, 64, 0, 0);
-    reap("  blocked sender", child);
+    reap_result("  msgsnd of the child blocked until there was room", child);
     receive("msgrcv the blocked sender's", id, 64, 0, 0);
     status.msg_qbytes = 16384;
     msgctl(id, IPC_SET, &status);
@@ -358,12 +364,12 @@ static void message_queues(key_t key)
     /* removal: a blocked receiver gets EIDRM */
     child = fork();
     if (child == 0) {
-        receive("  child: msgrcv while the queue is removed", id, 64, 0, 0);
-        _exit(0);
+        struct text_message message;
+        _exit(msgrcv(id, &message, sizeof(message.text), 0, 0) < 0 ? errno : 0);
     }
     usleep(150 * 1000);
     show("IPC_RMID", msgctl(id, IPC_RMID, NULL));
-    reap("  blocked receiver", child);
+    reap_result("  msgrcv of the child blocked while the queue was removed", child);
     show("msgsnd after IPC_RMID", send_text(id, 1, "x", 0));
     show("IPC_RMID again", msgctl(id, IPC_RMID, NULL));
 }
