@@ -45,6 +45,7 @@ struct inotify_watch {
     struct vfs_dentry *dentry;    /* counted: keeps the name cache (and so the inode) in place */
     int32_t wd;
     uint32_t mask;                /* events and the flags IN_ONESHOT, IN_EXCL_UNLINK */
+    bool deletion_pending;        /* the inode lost its last name while in use: IN_DELETE_SELF at its last put */
     struct list_node in_instance, in_bucket;
 };
 
@@ -226,6 +227,49 @@ static void notify_inode_deleted(struct vfs_inode *inode)
     }
 }
 
+/* The references to dentry that its watches hold. */
+static int watch_references(struct vfs_dentry *dentry, bool pending_only)
+{
+    int count = 0;
+    LIST_FOR_EACH(node, bucket_of(dentry->inode)) {
+        struct inotify_watch *watch = CONTAINER_OF(node, struct inotify_watch, in_bucket);
+        if (watch->dentry == dentry && (!pending_only || watch->deletion_pending))
+            count++;
+    }
+    return count;
+}
+
+/* The inode lost its last name: Linux reports IN_DELETE_SELF when the dentry's last user lets go (dput), so
+ * at once unless an open file (or a cwd) still holds it. held: the references the caller itself holds. */
+static void inode_unlinked(struct vfs_dentry *dentry, int held)
+{
+    if (dentry->refcount - held - watch_references(dentry, false) <= 0) {
+        notify_inode_deleted(dentry->inode);
+        return;
+    }
+    LIST_FOR_EACH(node, bucket_of(dentry->inode)) {
+        struct inotify_watch *watch = CONTAINER_OF(node, struct inotify_watch, in_bucket);
+        if (watch->dentry == dentry)
+            watch->deletion_pending = true;
+    }
+}
+
+void vfs_inotify_dentry_put(struct vfs_dentry *dentry)
+{
+    if (watch_count == 0 || !dentry->unlinked)
+        return;
+    int pending = watch_references(dentry, true);
+    if (pending == 0 || dentry->refcount > watch_references(dentry, false))
+        return;
+    /* only watches hold it now: this was the last user */
+    LIST_FOR_EACH(node, bucket_of(dentry->inode)) {
+        struct inotify_watch *watch = CONTAINER_OF(node, struct inotify_watch, in_bucket);
+        if (watch->dentry == dentry)
+            watch->deletion_pending = false;
+    }
+    notify_inode_deleted(dentry->inode);
+}
+
 /* ---- hooks for the VFS operations (declared in vfs/internal.h) ---- */
 
 void vfs_inotify_file_event(struct vfs_file *file, uint32_t mask)
@@ -289,7 +333,7 @@ void vfs_inotify_removed(struct vfs_dentry *dir, struct vfs_dentry *victim, bool
     if (!directory)
         vfs_inotify_link_count_changed(inode);
     if (directory || inode->link_count == 0)
-        notify_inode_deleted(inode);
+        inode_unlinked(victim, 1);
     deliver(dir->inode, with_directory_bit(inode, IN_DELETE), 0, victim->name, false);
 }
 
@@ -309,15 +353,15 @@ static void notify_move(struct vfs_dentry *old_dir, const char *old_name, struct
 }
 
 void vfs_inotify_renamed(struct vfs_dentry *old_dir, const char *old_name, struct vfs_dentry *new_dir,
-                         const char *new_name, struct vfs_inode *source, struct vfs_inode *target, bool exchange)
+                         const char *new_name, struct vfs_dentry *source, struct vfs_dentry *target, bool exchange)
 {
     if (watch_count == 0)
         return;
-    notify_move(old_dir, old_name, new_dir, new_name, source, exchange ? NULL : target);
+    notify_move(old_dir, old_name, new_dir, new_name, source->inode, exchange || !target ? NULL : target->inode);
     if (exchange && target)
-        notify_move(new_dir, new_name, old_dir, old_name, target, NULL);
-    else if (target && (S_ISDIR(target->mode) || target->link_count == 0))
-        notify_inode_deleted(target);
+        notify_move(new_dir, new_name, old_dir, old_name, target->inode, NULL);
+    else if (target && (S_ISDIR(target->inode->mode) || target->inode->link_count == 0))
+        inode_unlinked(target, 1);
 }
 
 /* ---- the inotify file ---- */

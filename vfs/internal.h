@@ -312,7 +312,9 @@ void vfs_inotify_created(struct vfs_dentry *dir, struct vfs_dentry *child);
 void vfs_inotify_link_count_changed(struct vfs_inode *inode);
 void vfs_inotify_removed(struct vfs_dentry *dir, struct vfs_dentry *victim, bool directory);
 void vfs_inotify_renamed(struct vfs_dentry *old_dir, const char *old_name, struct vfs_dentry *new_dir,
-                         const char *new_name, struct vfs_inode *source, struct vfs_inode *target, bool exchange);
+                         const char *new_name, struct vfs_dentry *source, struct vfs_dentry *target, bool exchange);
+/* A reference to dentry went (it may be the last user of a removed file: IN_DELETE_SELF is due then). */
+void vfs_inotify_dentry_put(struct vfs_dentry *dentry);
 
 /* ---- directory listings taken at once (goferfs, overlay): positions are 2 + the entry's index ---- */
 struct vfs_dir_snapshot_entry {

@@ -651,8 +651,8 @@ int vfs_rename_at(const struct vfs_context *ctx, struct vfs_file *old_dir, const
                     vfs_dentry_mark_unlinked(target);
                 vfs_dentry_move(source, new.parent.dentry, new.name);
             }
-            vfs_inotify_renamed(old.parent.dentry, old.name, new.parent.dentry, new.name, source->inode,
-                                target ? target->inode : NULL, (flags & RENAME_EXCHANGE) != 0);
+            vfs_inotify_renamed(old.parent.dentry, old.name, new.parent.dentry, new.name, source, target,
+                                (flags & RENAME_EXCHANGE) != 0);
         }
     }
     if (error == 1)

@@ -554,6 +554,19 @@ static int inotify_tests(const char *directory)
     show("add_watch gone", inotify_add_watch(fd, in_path("gone"), IN_ALL_EVENTS));
     rmdir(in_path("gone"));
     drain("rmdir a watched directory", fd);
+    /* removed while open: IN_DELETE_SELF comes when the last user lets go */
+    touch_file("open-file");
+    mkdir(in_path("open-dir"), 0755);
+    show("add_watch open-file", inotify_add_watch(fd, in_path("open-file"), IN_ALL_EVENTS));
+    show("add_watch open-dir", inotify_add_watch(fd, in_path("open-dir"), IN_DELETE_SELF));
+    int open_file = open(in_path("open-file"), O_RDONLY);
+    int open_dir = open(in_path("open-dir"), O_RDONLY | O_DIRECTORY);
+    unlink(in_path("open-file"));
+    rmdir(in_path("open-dir"));
+    drain("unlink and rmdir while open", fd);
+    close(open_file);
+    close(open_dir);
+    drain("after closing them", fd);
 
     /* epoll, and a blocking read woken by another process */
     int blocking = inotify_init1(0);
