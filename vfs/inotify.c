@@ -134,13 +134,49 @@ static void drop_record(struct inotify_instance *instance, struct inotify_record
 
 /* ---- watches ---- */
 
+/* A watch ended while events are being delivered keeps its dentry until the delivery is over: dropping it
+ * may end a removed file's last use, whose IN_DELETE_SELF would end more watches of the list being walked. */
+static int delivery_depth;
+static struct vfs_dentry **deferred_puts;
+static size_t deferred_count, deferred_capacity;
+static bool flushing;
+
+static void release_dentry(struct vfs_dentry *dentry)
+{
+    if (delivery_depth == 0) {
+        vfs_dentry_put(dentry);
+        return;
+    }
+    if (deferred_count == deferred_capacity) {
+        size_t capacity = deferred_capacity ? deferred_capacity * 2 : 16;
+        struct vfs_dentry **grown = realloc(deferred_puts, capacity * sizeof(*grown));
+        if (!grown)
+            abort(); /* as xcalloc: the Sentry cannot go on without host memory */
+        deferred_puts = grown;
+        deferred_capacity = capacity;
+    }
+    deferred_puts[deferred_count++] = dentry;
+}
+
+static void delivery_begin(void) { delivery_depth++; }
+
+static void delivery_end(void)
+{
+    if (--delivery_depth > 0 || flushing)
+        return;
+    flushing = true;
+    while (deferred_count > 0)
+        vfs_dentry_put(deferred_puts[--deferred_count]);
+    flushing = false;
+}
+
 static void watch_destroy(struct inotify_watch *watch, bool report)
 {
     if (report)
         queue_event(watch->instance, watch->wd, IN_IGNORED, 0, NULL);
     list_remove(&watch->in_instance);
     list_remove(&watch->in_bucket);
-    vfs_dentry_put(watch->dentry);
+    release_dentry(watch->dentry);
     watch_count--;
     free(watch);
 }
@@ -185,6 +221,7 @@ static void deliver(struct vfs_inode *inode, uint32_t mask, uint32_t cookie, con
                     bool through_unlinked_path)
 {
     struct list_node *bucket = bucket_of(inode);
+    delivery_begin();
     LIST_FOR_EACH_SAFE(node, next, bucket) {
         struct inotify_watch *watch = CONTAINER_OF(node, struct inotify_watch, in_bucket);
         if (watch->inode != inode || !(watch->mask & mask & IN_ALL_EVENTS))
@@ -195,6 +232,7 @@ static void deliver(struct vfs_inode *inode, uint32_t mask, uint32_t cookie, con
         if (watch->mask & IN_ONESHOT)
             watch_destroy(watch, true);
     }
+    delivery_end();
 }
 
 static uint32_t with_directory_bit(const struct vfs_inode *inode, uint32_t mask)
@@ -218,6 +256,7 @@ static void notify_dentry(struct vfs_dentry *dentry, uint32_t mask, bool through
 static void notify_inode_deleted(struct vfs_inode *inode)
 {
     /* inotify never reports IN_ISDIR with IN_DELETE_SELF or IN_MOVE_SELF (Linux masks it out) */
+    delivery_begin();
     deliver(inode, IN_DELETE_SELF, 0, NULL, false);
     struct list_node *bucket = bucket_of(inode);
     LIST_FOR_EACH_SAFE(node, next, bucket) {
@@ -225,6 +264,7 @@ static void notify_inode_deleted(struct vfs_inode *inode)
         if (watch->inode == inode)
             watch_destroy(watch, true);
     }
+    delivery_end();
 }
 
 /* The references to dentry that its watches hold. */

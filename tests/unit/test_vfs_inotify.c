@@ -209,6 +209,36 @@ static void test_moves_and_deletion(void **state)
     assert_int_equal(events[5].mask, IN_DELETE);
 }
 
+/* A one-shot watch ending while a removed file's last user goes: the other instance's watch gets the end. */
+static void test_deletion_deferred_to_last_close(void **state)
+{
+    (void)state;
+    touch("/dir/x");
+    struct vfs_file *other;
+    assert_int_equal(vfs_inotify_create(IN_NONBLOCK, &other), 0);
+    assert_int_equal(vfs_inotify_add_watch(&ctx, inotify, "/dir/x", IN_CLOSE | IN_ONESHOT), 1);
+    assert_int_equal(vfs_inotify_add_watch(&ctx, other, "/dir/x", IN_ALL_EVENTS), 1);
+    struct vfs_file *file;
+    assert_int_equal(vfs_open_at(&ctx, NULL, "/dir/x", O_RDONLY, 0, &file), 0);
+    assert_int_equal(vfs_unlink_at(&ctx, NULL, "/dir/x", 0), 0);
+    struct event_view events[8];
+    assert_int_equal(read_events(events, 8), 0); /* still open: no IN_DELETE_SELF yet */
+    vfs_file_put(file);
+    assert_int_equal(read_events(events, 8), 2);
+    assert_int_equal(events[0].mask, IN_CLOSE_NOWRITE);
+    assert_int_equal(events[1].mask, IN_IGNORED);
+    struct vfs_file *saved = inotify;
+    inotify = other;
+    assert_int_equal(read_events(events, 8), 5);
+    assert_int_equal(events[0].mask, IN_OPEN);
+    assert_int_equal(events[1].mask, IN_ATTRIB);
+    assert_int_equal(events[2].mask, IN_CLOSE_NOWRITE);
+    assert_int_equal(events[3].mask, IN_DELETE_SELF);
+    assert_int_equal(events[4].mask, IN_IGNORED);
+    inotify = saved;
+    vfs_file_put(other);
+}
+
 static bool never_dequeue(uint64_t mask, void *siginfo)
 {
     (void)mask;
@@ -246,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_descriptors_and_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_moves_and_deletion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deletion_deferred_to_last_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signalfd_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
