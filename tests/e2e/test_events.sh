@@ -53,4 +53,15 @@ if compile_program sysv; then
   run_differential "SysV semaphores and message queues: get/ctl/op, blocking, SEM_UNDO, EIDRM, permissions" \
     "$FIXTURE/sysv"
 fi
+# util-linux's ipcmk, ipcs (which falls back to SEM_STAT/MSG_STAT without /proc/sysvipc) and ipcrm
+cat >"$FIXTURE/ipc.sh" <<'SCRIPT'
+sem=$(ipcmk -S 2 -p 0600 | sed "s/.*: //")
+queue=$(ipcmk -Q | sed "s/.*: //")
+ipcs -s | awk -v id="$sem" '$2 == id { print "semaphore set", $3, $4, $5 }'
+ipcs -q | awk -v id="$queue" '$2 == id { print "queue", $3, $4, $5, $6 }'
+ipcs -s -i "$sem" | grep -c "^[01] "
+ipcrm -s "$sem" && ipcrm -q "$queue" && echo removed
+ipcs -s | awk -v id="$sem" '$2 == id' | wc -l
+SCRIPT
+run_differential "ipcmk, ipcs and ipcrm on a semaphore set and a message queue" /bin/sh "$FIXTURE/ipc.sh"
 e2e_finish
