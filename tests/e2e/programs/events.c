@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *error_name(int error)
@@ -208,6 +209,27 @@ static int signalfd_tests(const char *self)
     FD_ZERO(&readers);
     FD_SET(fd, &readers);
     show("  select nothing pending", select(fd + 1, &readers, NULL, NULL, &zero));
+
+    /* a POSIX timer's signal: SI_TIMER with the timer's id, value and overrun */
+    sigset_t timer_mask;
+    sigemptyset(&timer_mask);
+    sigaddset(&timer_mask, SIGRTMIN + 1);
+    sigprocmask(SIG_BLOCK, &timer_mask, NULL);
+    int timer_fd = signalfd(-1, &timer_mask, 0);
+    struct sigevent notification = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN + 1,
+                                    .sigev_value.sival_int = 42};
+    timer_t timer;
+    show("timer_create", timer_create(CLOCK_MONOTONIC, &notification, &timer));
+    struct itimerspec in_20ms = {.it_value = {0, 20 * 1000 * 1000}};
+    timer_settime(timer, 0, &in_20ms, NULL);
+    struct signalfd_siginfo timer_record;
+    ssize_t timer_got = read(timer_fd, &timer_record, sizeof(timer_record));
+    printf("  timer record: %zd signo-is-rtmin+1=%d code=%d int=%d overrun=%u tid-matches=%d\n", timer_got,
+           (int)timer_record.ssi_signo == SIGRTMIN + 1, timer_record.ssi_code, timer_record.ssi_int,
+           timer_record.ssi_overrun, timer_record.ssi_tid == (uint32_t)(intptr_t)timer);
+    fflush(stdout);
+    timer_delete(timer);
+    close(timer_fd);
 
     /* a blocking read waits for a signal another process sends */
     int blocking_fd = (int)show_ok("blocking signalfd", signalfd(-1, &mask, 0));
