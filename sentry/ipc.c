@@ -496,7 +496,7 @@ static long semaphore_stat(struct task *task, int32_t id, int command, uint64_t 
     struct semaphore_set *set;
     long result = 0;
     if (command == SEM_STAT || command == SEM_STAT_ANY) {
-        set = semaphore_set_of(table_at_index(&semaphore_table, id));
+        set = semaphore_set_of(table_at_index(&semaphore_table, id % IPC_MAX_IDS)); /* an index (or an id's) */
         if (set)
             result = set->object.id;
     } else {
@@ -858,7 +858,7 @@ long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address)
         if (command == IPC_STAT) {
             queue = queue_of(table_find_id(&queue_table, id));
         } else {
-            queue = queue_of(table_at_index(&queue_table, id));
+            queue = queue_of(table_at_index(&queue_table, id % IPC_MAX_IDS)); /* an index (or an id's) */
             if (queue)
                 result = queue->object.id;
         }

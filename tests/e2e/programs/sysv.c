@@ -125,6 +125,10 @@ static void semaphores(key_t key)
     status.sem_perm.mode = 0600;
     semctl(id, 0, IPC_SET, (union semun){.buf = &status});
     show("IPC_STAT NULL", semctl(id, 0, IPC_STAT, (union semun){.buf = NULL}));
+    printf("SEM_STAT of the id's index gives the id: %s\n",
+           semctl(id % 32768, 0, SEM_STAT, (union semun){.buf = &status}) == id ? "yes" : "no");
+    printf("SEM_STAT_ANY of the id's index gives the id: %s\n",
+           semctl(id % 32768, 0, SEM_STAT_ANY, (union semun){.buf = &status}) == id ? "yes" : "no");
     struct seminfo info;
     show_ok("IPC_INFO", semctl(id, 0, IPC_INFO, (union semun){.__buf = &info}));
     printf("  semmsl=%d semopm=%d semvmx=%d semmni=%d semaem=%d\n", info.semmsl, info.semopm, info.semvmx,
@@ -307,6 +311,7 @@ static void message_queues(key_t key)
     show("msgctl bad command", msgctl(id, 99, &status));
     show("msgctl command -1", msgctl(id, -1, &status));
     show("IPC_STAT NULL", msgctl(id, IPC_STAT, NULL));
+    printf("MSG_STAT of the id's index gives the id: %s\n", msgctl(id % 32768, MSG_STAT, &status) == id ? "yes" : "no");
     struct msginfo info;
     show_ok("IPC_INFO", msgctl(id, IPC_INFO, (struct msqid_ds *)&info));
     printf("  msgmax=%d msgmnb=%d msgmni=%d msgssz=%d msgseg=%u\n", info.msgmax, info.msgmnb, info.msgmni,
