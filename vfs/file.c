@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
 #include <sys/inotify.h>
 
 #include "vfs/internal.h"
