@@ -252,7 +252,7 @@ static int signalfd_tests(const char *self)
     /* interrupted: a handler without SA_RESTART gives EINTR; with SA_RESTART the read goes on */
     struct sigaction action = {.sa_handler = on_alarm};
     sigaction(SIGALRM, &action, NULL);
-    set_timer_ms(50);
+    set_timer_ms(300);
     show("  blocking read interrupted (no SA_RESTART)", read(blocking_fd, (char[128]){0}, 128));
     printf("  handler ran: %d\n", handler_runs);
     fflush(stdout);
@@ -260,7 +260,7 @@ static int signalfd_tests(const char *self)
     sigaction(SIGALRM, &action, NULL);
     child = fork();
     if (child == 0) {
-        usleep(200 * 1000);
+        usleep(600 * 1000);
         kill(getppid(), SIGUSR2);
         _exit(0);
     }

@@ -77,6 +77,33 @@ static void reap_result(const char *what, pid_t child)
     fflush(stdout);
 }
 
+/* Waits (at most 5 s) until semctl(id, number, command) reaches want: a child is then blocked in semop. */
+static void wait_for_count(int id, int number, int command, int want)
+{
+    for (int i = 0; i < 500 && semctl(id, number, command) != want; i++)
+        usleep(10 * 1000);
+}
+
+/* Waits (at most 5 s) until the process sleeps (/proc/PID/stat state S): a child blocked in msgsnd or msgrcv. */
+static void wait_until_sleeping(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    for (int i = 0; i < 500; i++) {
+        char state = 0;
+        FILE *stat_file = fopen(path, "r");
+        if (stat_file) {
+            if (fscanf(stat_file, "%*d %*s %c", &state) != 1)
+                state = 0;
+            fclose(stat_file);
+        }
+        if (state == 'S')
+            break;
+        usleep(10 * 1000);
+    }
+    usleep(20 * 1000);
+}
+
 static void semaphores(key_t key)
 {
     printf("== semaphores\n");
@@ -175,7 +202,8 @@ static void semaphores(key_t key)
         struct sembuf wait_zero = {.sem_num = 1, .sem_op = 0};
         _exit(semop(id, &wait_zero, 1) == 0 ? 0 : 1);
     }
-    usleep(200 * 1000);
+    wait_for_count(id, 2, GETNCNT, 1);
+    wait_for_count(id, 1, GETZCNT, 1);
     show("GETNCNT 2 with a waiting child", semctl(id, 2, GETNCNT));
     show("GETZCNT 1 with a waiting child", semctl(id, 1, GETZCNT));
     show("GETNCNT 1", semctl(id, 1, GETNCNT));
@@ -188,7 +216,7 @@ static void semaphores(key_t key)
     /* a signal ends a wait with EINTR even with SA_RESTART (semop is never restarted) */
     struct sigaction action = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
     sigaction(SIGALRM, &action, NULL);
-    set_timer_ms(50);
+    set_timer_ms(300);
     show("semop interrupted by a SA_RESTART handler", semop(id, &(struct sembuf){.sem_num = 2, .sem_op = -1}, 1));
 
     /* SEM_UNDO: what a process did comes undone when it exits */
@@ -240,7 +268,7 @@ static void semaphores(key_t key)
     if (child == 0) {
         _exit(semop(id, &(struct sembuf){.sem_num = 2, .sem_op = -1}, 1) < 0 ? errno : 0);
     }
-    usleep(150 * 1000);
+    wait_for_count(id, 2, GETNCNT, 1);
     show("IPC_RMID", semctl(id, 0, IPC_RMID));
     reap_result("  semop of the child waiting on the removed set", child);
     show("GETVAL after IPC_RMID", semctl(id, 0, GETVAL));
@@ -349,7 +377,7 @@ static void message_queues(key_t key)
     /* interrupted: EINTR after a handler */
     struct sigaction action = {.sa_handler = on_alarm};
     sigaction(SIGALRM, &action, NULL);
-    set_timer_ms(50);
+    set_timer_ms(300);
     receive("msgrcv interrupted by a handler", id, 64, 0, 0);
 
     /* another user */
@@ -372,7 +400,7 @@ static void message_queues(key_t key)
         struct text_message message;
         _exit(msgrcv(id, &message, sizeof(message.text), 0, 0) < 0 ? errno : 0);
     }
-    usleep(150 * 1000);
+    wait_until_sleeping(child);
     show("IPC_RMID", msgctl(id, IPC_RMID, NULL));
     reap_result("  msgrcv of the child blocked while the queue was removed", child);
     show("msgsnd after IPC_RMID", send_text(id, 1, "x", 0));
