@@ -141,12 +141,12 @@ struct vfs_file_operations {
     int (*ioctl)(struct vfs_file *file, unsigned long command, void *argument, size_t argument_size);
     int (*fsync)(struct vfs_file *file);
     void (*release)(struct vfs_file *file);
+    bool seek_is_noop; /* lseek succeeds and changes nothing (Linux's noop_llseek), pread still -ESPIPE */
     /* before a waiter is queued, with the events it waits for (host fds ask the Sentry to watch) */
     void (*prepare_wait)(struct vfs_file *file, uint32_t events);
     /* the name /proc/PID/fd shows for a file without a path; NULL: "anon_inode:[INO]" */
     void (*describe)(struct vfs_file *file, struct text_buffer *out);
     bool stream; /* no offsets: lseek and pread give -ESPIPE */
-    bool seek_is_noop; /* with stream: lseek succeeds and changes nothing (Linux's noop_llseek) */
 };
 
 struct vfs_inode {
