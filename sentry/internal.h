@@ -240,6 +240,7 @@ bool signal_awaited(struct task *task);     /* a signal of task->awaited_signals
 /* Take the lowest pending signal of set (thread queue first): its number, or 0 if none. */
 int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info);
 long signal_return(struct task *task);       /* rt_sigreturn */
+extern const struct vfs_signalfd_source signal_signalfd_source; /* the running thread's signals, for signalfd */
 bool signal_is_ignored(struct thread_group *group, int signal);
 struct signal_handlers *signal_handlers_new(void);
 struct signal_handlers *signal_handlers_clone(struct signal_handlers *handlers);
@@ -248,6 +249,18 @@ void signal_handlers_reset_on_exec(struct signal_handlers *handlers);
 void signal_queue_init(struct signal_queue *queue);
 void signal_queue_clear(struct signal_queue *queue);
 void signal_fault(struct task *task, const siginfo_t *fault);  /* a synchronous fault from the stub */
+
+/* System V semaphores and message queues of the sandbox's IPC namespace (ipc.c): handlers' bodies, taking the
+ * syscall's arguments (user addresses included); results as the syscalls return them. */
+long ipc_semget(struct task *task, int32_t key, int count, int flags);
+long ipc_semtimedop(struct task *task, int32_t id, uint64_t operations_address, uint64_t count,
+                    uint64_t timeout_address, bool has_timeout);
+long ipc_semctl(struct task *task, int32_t id, int number, int command, uint64_t argument);
+long ipc_msgget(struct task *task, int32_t key, int flags);
+long ipc_msgsnd(struct task *task, int32_t id, uint64_t message_address, uint64_t size, int flags);
+long ipc_msgrcv(struct task *task, int32_t id, uint64_t message_address, uint64_t size, int64_t type, int flags);
+long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address);
+void ipc_process_exit(struct thread_group *group); /* SEM_UNDO adjustments are applied */
 
 /* ELF (elf.c). */
 struct exec_image {

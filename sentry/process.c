@@ -84,6 +84,7 @@ void thread_group_exit(struct thread_group *group, int status)
     }
     signal_queue_clear(&group->signals);
     process_timers_release(group, false);
+    ipc_process_exit(group);
     group->zombie = true;
 
     /* Children are reparented to pid 1; zombies among them are its to reap now. */

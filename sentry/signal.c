@@ -117,6 +117,7 @@ static void queue_signal(struct signal_queue *queue, const siginfo_t *info)
     pending->info = *info;
     list_insert_tail(&queue->queue, &pending->node);
     queue->pending |= SIGNAL_BIT(signal);
+    vfs_signalfd_notify(signal);
 }
 
 static bool dequeue_signal(struct signal_queue *queue, int signal, siginfo_t *info)
@@ -347,6 +348,21 @@ int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info)
     int signal = __builtin_ctzll(own ? own : shared) + 1;
     return dequeue_signal(own ? &task->signals : &task->group->signals, signal, info) ? signal : 0;
 }
+
+/* signalfd reads and polls: the thread running the syscall, as Linux's current. */
+static bool signalfd_dequeue(uint64_t mask, void *siginfo)
+{
+    struct task *task = task_current();
+    return task && signal_dequeue_from(task, mask, siginfo) != 0;
+}
+
+static bool signalfd_pending(uint64_t mask)
+{
+    struct task *task = task_current();
+    return task && ((task->signals.pending | task->group->signals.pending) & mask) != 0;
+}
+
+const struct vfs_signalfd_source signal_signalfd_source = {.dequeue = signalfd_dequeue, .pending = signalfd_pending};
 
 bool signal_pending_for(struct task *task)
 {

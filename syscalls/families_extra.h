@@ -7,6 +7,9 @@
 
 #include "syscalls/syscalls.h"
 
+extern const struct syscall_binding syscall_bindings_signalfd[]; /* signalfd.c: signalfd, signalfd4 */
+extern const struct syscall_binding syscall_bindings_inotify[];  /* inotify.c: inotify_init*, _add_watch, _rm_watch */
+extern const struct syscall_binding syscall_bindings_ipc[];      /* ipc.c: SysV semaphores and message queues */
 extern const struct syscall_binding syscall_bindings_eventfd[]; /* eventfd.c: eventfd, eventfd2 */
 extern const struct syscall_binding syscall_bindings_timerfd[]; /* timerfd.c: timerfd_create/settime/gettime */
 extern const struct syscall_binding syscall_bindings_epoll[];   /* epoll.c: epoll_create*, epoll_ctl, epoll_*wait* */

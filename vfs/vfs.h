@@ -144,6 +144,33 @@ bool vfs_file_is_directory(struct vfs_file *file);
 /* The file's path as the caller sees it ("/tmp/x", "pipe:[12]", "/dev/null"), for /proc/PID/fd and getcwd. */
 int vfs_file_describe_path(struct vfs_file *file, const struct vfs_context *ctx, struct text_buffer *out);
 
+/* ---- signalfd (signalfd.c) ----
+ * The Sentry owns the signals: a source answers for the thread that reads or polls (its own queue, then its
+ * process's), as Linux's signalfd sees only what is pending for current. siginfo is a siginfo_t. */
+struct vfs_signalfd_source {
+    bool (*dequeue)(uint64_t mask, void *siginfo); /* take the lowest pending signal of mask, or false */
+    bool (*pending)(uint64_t mask);
+};
+/* signalfd4 with fd -1: flags SFD_NONBLOCK|SFD_CLOEXEC (the last is the fd table's), others -EINVAL. mask: bit
+ * (signal-1); SIGKILL and SIGSTOP are dropped from it silently, as Linux does. */
+int vfs_signalfd_create(uint64_t mask, int flags, const struct vfs_signalfd_source *source, struct vfs_file **out);
+bool vfs_file_is_signalfd(struct vfs_file *file);
+int vfs_signalfd_set_mask(struct vfs_file *file, uint64_t mask); /* -EINVAL unless a signalfd */
+/* A signal was queued somewhere: wake the readers and pollers of each signalfd whose mask has it. */
+void vfs_signalfd_notify(int signal);
+
+/* ---- inotify (inotify.c) ----
+ * Events come from what the sandbox does through the VFS; changes made on the host behind the Gofer's back are
+ * not seen. inotify_init1 flags: IN_NONBLOCK|IN_CLOEXEC (the last is the fd table's), others -EINVAL. */
+int vfs_inotify_create(int flags, struct vfs_file **out);
+bool vfs_file_is_inotify(struct vfs_file *file);
+/* inotify_add_watch's first checks, before the fd is looked at: -EINVAL. */
+int vfs_inotify_check_mask(uint32_t mask);
+/* The watch descriptor (the same one again for an inode already watched), or -EINVAL (not an inotify file, bad
+ * mask), -EEXIST (IN_MASK_CREATE), -EACCES, -ENOSPC and path resolution's errors. */
+int vfs_inotify_add_watch(const struct vfs_context *ctx, struct vfs_file *inotify, const char *path, uint32_t mask);
+int vfs_inotify_rm_watch(struct vfs_file *inotify, int32_t wd); /* -EINVAL: not inotify, unknown wd */
+
 /* ---- event files, timers, epoll, memfd and locks (eventfd.c, timerfd.c, epoll.c, memfd.c, locks.c) ----
  * Their files are anonymous ("anon_inode:[eventfd]") except memfd's. Blocking is the caller's business as for
  * pipes: -EAGAIN, then wait on the file (vfs_poll) or, for locks, on vfs_lock_wait_queue. */

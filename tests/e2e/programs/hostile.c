@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -173,6 +174,60 @@ int main(void)
     TRY("fadvise64(-1)", syscall(SYS_fadvise64, -1, 0, 0, 0));
     TRY("fadvise64(pipe)", syscall(SYS_fadvise64, pipe_fds[0], 0, 0, 0));
     TRY("fadvise64(bad advice)", syscall(SYS_fadvise64, directory, 0, 0, 99));
+    /* ---- signalfd, inotify, SysV semaphores and message queues (branch signalfd-inotify) ---- */
+    {
+        uint64_t signal_mask = 0;
+        TRY("signalfd4(-1, NULL, 8)", syscall(SYS_signalfd4, -1, NULL, 8, 0));
+        TRY("signalfd4(-1, kernel, 8)", syscall(SYS_signalfd4, -1, KERNEL_POINTER, 8, 0));
+        TRY("signalfd4(-1, unmapped, 8)", syscall(SYS_signalfd4, -1, UNMAPPED_POINTER, 8, 0));
+        TRY("signalfd4(-1, mask, huge size)", syscall(SYS_signalfd4, -1, &signal_mask, HUGE_LENGTH, 0));
+        TRY("signalfd4(-1, mask, 8, -1 flags)", syscall(SYS_signalfd4, -1, &signal_mask, 8, -1));
+        TRY("signalfd4(pipe, mask, 8)", syscall(SYS_signalfd4, pipe_fds[0], &signal_mask, 8, 0));
+        TRY("signalfd4(9999, mask, 8)", syscall(SYS_signalfd4, 9999, &signal_mask, 8, 0));
+        TRY("signalfd(-1, NULL, 8)", syscall(SYS_signalfd, -1, NULL, 8));
+        int signal_fd = (int)syscall(SYS_signalfd4, -1, &signal_mask, 8, O_NONBLOCK);
+        TRY("read(signalfd, NULL, 128) nothing pending", read(signal_fd, NULL, 128));
+        TRY("read(signalfd, kernel, 128)", read(signal_fd, (void *)KERNEL_POINTER, 128));
+        TRY("read(signalfd, buffer, 1)", read(signal_fd, buffer, 1));
+        TRY("signalfd4(signalfd, kernel, 8)", syscall(SYS_signalfd4, signal_fd, KERNEL_POINTER, 8, 0));
+        close(signal_fd);
+        TRY("inotify_init1(0x80000000)", syscall(SYS_inotify_init1, 0x80000000));
+        int inotify_fd = (int)syscall(SYS_inotify_init1, O_NONBLOCK);
+        TRY("inotify_add_watch(ifd, NULL, IN_OPEN)", syscall(SYS_inotify_add_watch, inotify_fd, NULL, 0x20));
+        TRY("inotify_add_watch(ifd, kernel, IN_OPEN)", syscall(SYS_inotify_add_watch, inotify_fd, KERNEL_POINTER, 0x20));
+        TRY("inotify_add_watch(ifd, /, ~0)", syscall(SYS_inotify_add_watch, inotify_fd, "/", 0xffffffffU));
+        TRY("inotify_add_watch(ifd, /, 0)", syscall(SYS_inotify_add_watch, inotify_fd, "/", 0));
+        TRY("inotify_add_watch(9999, /, IN_OPEN)", syscall(SYS_inotify_add_watch, 9999, "/", 0x20));
+        TRY("inotify_add_watch(pipe, kernel, IN_OPEN)", syscall(SYS_inotify_add_watch, pipe_fds[0], KERNEL_POINTER, 0x20));
+        TRY("inotify_rm_watch(ifd, INT_MIN)", syscall(SYS_inotify_rm_watch, inotify_fd, INT32_MIN));
+        TRY("inotify_rm_watch(-1, 1)", syscall(SYS_inotify_rm_watch, -1, 1));
+        TRY("read(inotify, kernel, 4096)", read(inotify_fd, (void *)KERNEL_POINTER, 4096));
+        TRY("ioctl(inotify, FIONREAD, NULL)", ioctl(inotify_fd, FIONREAD, NULL));
+        TRY("ioctl(inotify, FIONREAD, kernel)", ioctl(inotify_fd, FIONREAD, (void *)KERNEL_POINTER));
+        TRY("ioctl(inotify, TCGETS)", ioctl(inotify_fd, 0x5401, buffer));
+        close(inotify_fd);
+        TRY("semget(PRIVATE, -5)", syscall(SYS_semget, 0, -5, 0600));
+        TRY("semget(PRIVATE, 0)", syscall(SYS_semget, 0, 0, 0600));
+        TRY("semop(-1, NULL, 1)", syscall(SYS_semop, -1, NULL, 1));
+        TRY("semop(-1, kernel, 1)", syscall(SYS_semop, -1, KERNEL_POINTER, 1));
+        TRY("semop(0, buffer, huge)", syscall(SYS_semop, 0, buffer, HUGE_LENGTH));
+        TRY("semop(0, buffer, 501)", syscall(SYS_semop, 0, buffer, 501));
+        TRY("semtimedop(-1, buffer, 1, kernel)", syscall(SYS_semtimedop, -1, buffer, 1, KERNEL_POINTER));
+        TRY("semctl(-1, 0, IPC_STAT)", syscall(SYS_semctl, -1, 0, 2, NULL));
+        TRY("semctl(0, 0, IPC_INFO, kernel)", syscall(SYS_semctl, 0, 0, 3, KERNEL_POINTER));
+        TRY("semctl(0, 0, IPC_SET, NULL)", syscall(SYS_semctl, 0, 0, 1, NULL));
+        TRY("semctl(0, 0, 0x7777)", syscall(SYS_semctl, 0, 0, 0x7777, NULL));
+        TRY("msgsnd(-1, NULL, 1)", syscall(SYS_msgsnd, -1, NULL, 1, 0));
+        TRY("msgsnd(-1, buffer, 1)", syscall(SYS_msgsnd, -1, buffer, 1, 0));
+        TRY("msgsnd(0, buffer, huge)", syscall(SYS_msgsnd, 0, buffer, HUGE_LENGTH, 0));
+        TRY("msgrcv(-1, NULL, 1)", syscall(SYS_msgrcv, -1, NULL, 1, 0, 0));
+        TRY("msgrcv(0, buffer, -1)", syscall(SYS_msgrcv, 0, buffer, -1L, 0, 0));
+        TRY("msgctl(-1, IPC_STAT, NULL)", syscall(SYS_msgctl, -1, 2, NULL));
+        TRY("msgctl(0, IPC_INFO, kernel)", syscall(SYS_msgctl, 0, 3, KERNEL_POINTER));
+        TRY("msgctl(0, IPC_SET, NULL)", syscall(SYS_msgctl, 0, 1, NULL));
+        TRY("msgctl(0, -5)", syscall(SYS_msgctl, 0, -5, NULL));
+    }
+    /* ---- end of the signalfd/inotify/SysV block ---- */
     fflush(stdout);
     return 0;
 }
