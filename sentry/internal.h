@@ -22,6 +22,8 @@ struct vma {
     uint64_t region_offset;         /* of start, within region */
     bool file_pages;                /* private but read-only over the file's own or cached pages (region
                                      * shared with the file): copied before it may become writable */
+    bool shared_read_only;          /* MAP_SHARED that may never become writable (file or SysV attachment
+                                     * opened read-only) */
     struct vfs_file *file;          /* backing file for /proc/PID/maps, or NULL */
     uint64_t file_offset;
     char name[32];                  /* "[heap]", "[stack]" or "" */
@@ -261,6 +263,10 @@ long ipc_msgsnd(struct task *task, int32_t id, uint64_t message_address, uint64_
 long ipc_msgrcv(struct task *task, int32_t id, uint64_t message_address, uint64_t size, int64_t type, int flags);
 long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address);
 void ipc_process_exit(struct thread_group *group); /* SEM_UNDO adjustments are applied */
+long ipc_shmget(struct task *task, int32_t key, uint64_t size, int flags);
+long ipc_shmat(struct task *task, int32_t id, uint64_t address, int flags);
+long ipc_shmdt(struct task *task, uint64_t address);
+long ipc_shmctl(struct task *task, int32_t id, int command, uint64_t address);
 
 /* ELF (elf.c). */
 struct exec_image {

@@ -1,15 +1,19 @@
-/* sentry/ipc.c: the sandbox's System V IPC namespace for semaphore sets and message queues: ids and keys,
- * ipc_perm checks with the caller's credentials, semop with SEM_UNDO, message queues, and their waits. */
+/* sentry/ipc.c: the sandbox's System V IPC namespace for semaphore sets, message queues and shared memory:
+ * ids and keys, ipc_perm checks with the caller's credentials, semop with SEM_UNDO, queues, segments, waits. */
 #include "sentry/internal.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Linux's defaults (ipc/util.h, include/uapi/linux/sem.h and msg.h). */
@@ -911,6 +915,327 @@ long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address)
         if (error)
             return error;
         queue_destroy(queue);
+        return 0;
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+/* ---------------------------------------------------------------- shared memory
+ * A segment is an unlinked in-memory file: shmat maps it MAP_SHARED like any tmpfs file, so fork, mremap and
+ * the memory accounting of shared file mappings all apply. Its attachments are the VMAs that map the file,
+ * counted when asked (a VMA split by mprotect counts twice, as on Linux). A removed segment (IPC_RMID) lives
+ * on, keyless, until nothing maps it. */
+
+#define SHM_MIN_SIZE 1                              /* SHMMIN */
+#define SHM_MAX_SIZE (UINT64_MAX - (1ULL << 24))    /* SHMMAX */
+#define SHM_MAX_SEGMENTS 4096                       /* SHMMNI */
+#define SHM_MAX_PAGES (UINT64_MAX - (1ULL << 24))   /* SHMALL */
+#define SHM_LOW_BOUNDARY 4096                       /* SHMLBA on x86-64 */
+#define SHM_STAT_ANY 15
+#define SHM_DEST_FLAG 01000
+#define SHM_LOCKED_FLAG 02000
+
+struct kernel_shmid_ds {
+    struct kernel_ipc_perm perm;
+    uint64_t segsz;
+    int64_t atime, dtime, ctime;
+    int32_t cpid, lpid;
+    uint64_t nattch;
+    uint64_t unused4, unused5;
+};
+_Static_assert(sizeof(struct kernel_shmid_ds) == 112, "shmid64_ds");
+struct kernel_shminfo {
+    uint64_t shmmax, shmmin, shmmni, shmseg, shmall, unused[4];
+};
+struct kernel_shm_info {
+    int32_t used_ids;
+    uint64_t shm_tot, shm_rss, shm_swp, swap_attempts, swap_successes;
+};
+
+struct shared_segment {
+    struct ipc_object object;
+    struct vfs_file *file;
+    uint64_t size;
+    int64_t atime, dtime, ctime;
+    int32_t cpid, lpid;
+};
+static struct ipc_table segment_table = {.max_index = -1};
+
+static struct shared_segment *segment_of(struct ipc_object *object)
+{
+    return object ? CONTAINER_OF(object, struct shared_segment, object) : NULL;
+}
+
+/* VMAs of every address space (each counted once, though vfork children share one) that map the segment. */
+static uint64_t segment_attachments(const struct shared_segment *segment)
+{
+    int32_t pids[4096];
+    size_t count = task_list_groups(pids, ARRAY_SIZE(pids));
+    const struct mm *seen[4096];
+    size_t seen_count = 0;
+    uint64_t attachments = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct thread_group *group = thread_group_by_tgid(pids[i]);
+        if (!group || !group->mm)
+            continue;
+        bool counted = false;
+        for (size_t j = 0; j < seen_count && !counted; j++)
+            counted = seen[j] == group->mm;
+        if (counted)
+            continue;
+        seen[seen_count++] = group->mm;
+        for (size_t v = 0; v < group->mm->vma_count; v++)
+            attachments += group->mm->vmas[v].file == segment->file;
+    }
+    return attachments;
+}
+
+static void segment_destroy(struct shared_segment *segment)
+{
+    table_remove(&segment_table, &segment->object);
+    vfs_file_put(segment->file);
+    free(segment);
+}
+
+/* Removed segments go once nothing maps them; looked at on every shared-memory call, before anyone can see. */
+static void segments_collect(void)
+{
+    for (int32_t index = 0; index <= segment_table.max_index; index++) {
+        struct shared_segment *segment = segment_of(table_at_index(&segment_table, index));
+        if (segment && (segment->object.mode & SHM_DEST_FLAG) && segment_attachments(segment) == 0)
+            segment_destroy(segment);
+    }
+}
+
+static uint64_t segments_total_pages(void)
+{
+    uint64_t pages = 0;
+    for (int32_t index = 0; index <= segment_table.max_index; index++) {
+        struct shared_segment *segment = segment_of(table_at_index(&segment_table, index));
+        if (segment)
+            pages += PAGE_ROUND_UP(segment->size) / PAGE_SIZE;
+    }
+    return pages;
+}
+
+static long segment_create(struct task *task, int32_t key, int flags, long size)
+{
+    uint64_t length = (uint64_t)size;
+    if (length < SHM_MIN_SIZE || length > SHM_MAX_SIZE)
+        return -EINVAL;
+    if (flags & SHM_HUGETLB)
+        return -EINVAL; /* the sandbox has no huge pages to give */
+    if (segments_total_pages() + PAGE_ROUND_UP(length) / PAGE_SIZE > SHM_MAX_PAGES)
+        return -ENOSPC;
+    char name[32];
+    snprintf(name, sizeof(name), "SYSV%08x", (uint32_t)key);
+    struct vfs_file *file;
+    int error = vfs_memfd_create(name, 0, &task->vfs_credentials, &file);
+    if (error < 0)
+        return error;
+    if ((error = vfs_ftruncate(file, (off_t)length)) < 0) {
+        vfs_file_put(file);
+        return error;
+    }
+    struct shared_segment *segment = xcalloc(1, sizeof(*segment));
+    object_init(task, &segment->object, key, flags);
+    segment->file = file;
+    segment->size = length;
+    segment->ctime = now_seconds();
+    segment->cpid = task->group->tgid;
+    if ((error = table_add(&segment_table, &segment->object, SHM_MAX_SEGMENTS)) < 0) {
+        vfs_file_put(file);
+        free(segment);
+        return error;
+    }
+    return segment->object.id;
+}
+
+static long segment_more_checks(struct ipc_object *object, long size)
+{
+    return (uint64_t)size > segment_of(object)->size ? -EINVAL : 0;
+}
+
+long ipc_shmget(struct task *task, int32_t key, uint64_t size, int flags)
+{
+    segments_collect();
+    return ipc_get(task, &segment_table, key, flags, (long)size, segment_create, segment_more_checks);
+}
+
+long ipc_shmat(struct task *task, int32_t id, uint64_t address, int flags)
+{
+    segments_collect();
+    struct shared_segment *segment = segment_of(table_find_id(&segment_table, id));
+    if (!segment)
+        return -EINVAL;
+    if (address & (SHM_LOW_BOUNDARY - 1)) {
+        if (!(flags & SHM_RND))
+            return -EINVAL;
+        address &= ~(uint64_t)(SHM_LOW_BOUNDARY - 1);
+    }
+    if ((flags & SHM_REMAP) && !address)
+        return -EINVAL;
+    int wanted = (flags & SHM_RDONLY) ? 0444 : 0666;
+    int protection = (flags & SHM_RDONLY) ? PROT_READ : PROT_READ | PROT_WRITE;
+    if (flags & SHM_EXEC) {
+        wanted |= 0111;
+        protection |= PROT_EXEC;
+    }
+    if (ipc_permission(task, &segment->object, wanted))
+        return -EACCES;
+    int map_flags = MAP_SHARED;
+    if (address)
+        map_flags |= (flags & SHM_REMAP) ? MAP_FIXED : MAP_FIXED_NOREPLACE;
+    long mapped = mm_map_shared_file(task->group->mm, address, segment->size, protection, map_flags, segment->file,
+                                     0, !(flags & SHM_RDONLY));
+    if (mapped == -EEXIST)
+        return -EINVAL; /* over another mapping without SHM_REMAP */
+    if (mapped < 0)
+        return mapped;
+    segment->atime = now_seconds();
+    segment->lpid = task->group->tgid;
+    return mapped;
+}
+
+long ipc_shmdt(struct task *task, uint64_t address)
+{
+    if (address & (SHM_LOW_BOUNDARY - 1))
+        return -EINVAL;
+    struct mm *mm = task->group->mm;
+    const struct vma *first = mm_find_vma(mm, address);
+    struct shared_segment *segment = NULL;
+    for (int32_t index = 0; first && first->start == address && index <= segment_table.max_index; index++) {
+        struct shared_segment *candidate = segment_of(table_at_index(&segment_table, index));
+        if (candidate && candidate->file == first->file && first->file_offset == 0)
+            segment = candidate;
+    }
+    if (!segment)
+        return -EINVAL;
+    /* Every mapping of the segment within its size from there goes, as Linux's shmdt does. */
+    uint64_t end = address + PAGE_ROUND_UP(segment->size);
+    for (uint64_t cursor = address; cursor < end;) {
+        const struct vma *vma = mm_find_vma(mm, cursor);
+        if (!vma || vma->start >= end)
+            break;
+        uint64_t start = MAX(vma->start, cursor), stop = MIN(vma->end, end);
+        bool ours = vma->file == segment->file;
+        cursor = stop;
+        if (ours)
+            mm_unmap(mm, start, stop - start);
+    }
+    segment->dtime = now_seconds();
+    segment->lpid = task->group->tgid;
+    segments_collect();
+    return 0;
+}
+
+static long segment_info(struct task *task, int command, uint64_t address)
+{
+    if (command == IPC_INFO) {
+        struct kernel_shminfo info = {.shmmax = SHM_MAX_SIZE, .shmmin = SHM_MIN_SIZE, .shmmni = SHM_MAX_SEGMENTS,
+                                      .shmseg = SHM_MAX_SEGMENTS, .shmall = SHM_MAX_PAGES};
+        if (task_copy_out(task, address, &info, sizeof(info)) < 0)
+            return -EFAULT;
+    } else {
+        struct kernel_shm_info info = {.used_ids = (int32_t)segment_table.used, .shm_tot = segments_total_pages()};
+        for (int32_t index = 0; index <= segment_table.max_index; index++) {
+            struct shared_segment *segment = segment_of(table_at_index(&segment_table, index));
+            struct stat status;
+            if (segment && vfs_fstat(segment->file, &status) == 0)
+                info.shm_rss += (uint64_t)status.st_blocks * 512 / PAGE_SIZE;
+        }
+        if (task_copy_out(task, address, &info, sizeof(info)) < 0)
+            return -EFAULT;
+    }
+    return segment_table.max_index < 0 ? 0 : segment_table.max_index;
+}
+
+long ipc_shmctl(struct task *task, int32_t id, int command, uint64_t address)
+{
+    if (id < 0 || command < 0)
+        return -EINVAL;
+    segments_collect();
+    switch (command) {
+    case IPC_INFO:
+    case SHM_INFO:
+        return segment_info(task, command, address);
+    case IPC_STAT:
+    case SHM_STAT:
+    case SHM_STAT_ANY: {
+        struct shared_segment *segment;
+        long result = 0;
+        if (command == IPC_STAT) {
+            segment = segment_of(table_find_id(&segment_table, id));
+        } else {
+            segment = segment_of(table_at_index(&segment_table, id % IPC_MAX_IDS)); /* an index (or an id's) */
+            if (segment)
+                result = segment->object.id;
+        }
+        if (!segment)
+            return -EINVAL;
+        if (command != SHM_STAT_ANY && ipc_permission(task, &segment->object, 0444))
+            return -EACCES;
+        struct kernel_shmid_ds status = {0};
+        fill_perm(&segment->object, &status.perm);
+        status.segsz = segment->size;
+        status.atime = segment->atime;
+        status.dtime = segment->dtime;
+        status.ctime = segment->ctime;
+        status.cpid = segment->cpid;
+        status.lpid = segment->lpid;
+        status.nattch = segment_attachments(segment);
+        if (task_copy_out(task, address, &status, sizeof(status)) < 0)
+            return -EFAULT;
+        return result;
+    }
+    case IPC_SET: {
+        struct kernel_shmid_ds replacement;
+        if (task_copy_in(task, &replacement, address, sizeof(replacement)) < 0)
+            return -EFAULT;
+        struct shared_segment *segment = segment_of(table_find_id(&segment_table, id));
+        if (!segment)
+            return -EINVAL;
+        int error = ipc_may_control(task, &segment->object);
+        if (error)
+            return error;
+        if (replacement.perm.uid == UINT32_MAX || replacement.perm.gid == UINT32_MAX)
+            return -EINVAL;
+        segment->object.uid = replacement.perm.uid;
+        segment->object.gid = replacement.perm.gid;
+        segment->object.mode = (segment->object.mode & ~0777u) | (replacement.perm.mode & 0777);
+        segment->ctime = now_seconds();
+        return 0;
+    }
+    case IPC_RMID: {
+        struct shared_segment *segment = segment_of(table_find_id(&segment_table, id));
+        if (!segment)
+            return -EINVAL;
+        int error = ipc_may_control(task, &segment->object);
+        if (error)
+            return error;
+        /* keyless from now on; gone once nothing maps it */
+        segment->object.key = IPC_PRIVATE;
+        segment->object.mode |= SHM_DEST_FLAG;
+        segment->ctime = now_seconds();
+        segments_collect();
+        return 0;
+    }
+    case SHM_LOCK:
+    case SHM_UNLOCK: {
+        struct shared_segment *segment = segment_of(table_find_id(&segment_table, id));
+        if (!segment)
+            return -EINVAL;
+        if (!task_is_privileged(task) && task->credentials.euid != segment->object.uid &&
+            task->credentials.euid != segment->object.cuid)
+            return -EPERM;
+        /* Memory-file pages are never swapped out by the Sentry: the flag is what there is to keep. */
+        if (command == SHM_LOCK)
+            segment->object.mode |= SHM_LOCKED_FLAG;
+        else
+            segment->object.mode &= ~(uint32_t)SHM_LOCKED_FLAG;
+        segment->ctime = now_seconds();
         return 0;
     }
     default:

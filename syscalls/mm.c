@@ -80,7 +80,7 @@ static SYSCALL_HANDLER(mprotect)
     /* A shared file mapping may become writable only if its file was opened for writing. */
     const struct vma *vma = mm_find_vma(task->group->mm, ARG(0));
     if (vma && vma->file && (vma->flags & MAP_SHARED) && ((int)ARG(2) & PROT_WRITE) &&
-        (vfs_file_status_flags(vma->file) & O_ACCMODE) != O_RDWR)
+        (vma->shared_read_only || (vfs_file_status_flags(vma->file) & O_ACCMODE) != O_RDWR))
         return -EACCES;
     return mm_protect(task->group->mm, ARG(0), ARG(1), (int)ARG(2));
 }

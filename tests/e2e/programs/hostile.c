@@ -226,6 +226,15 @@ int main(void)
         TRY("msgctl(0, IPC_INFO, kernel)", syscall(SYS_msgctl, 0, 3, KERNEL_POINTER));
         TRY("msgctl(0, IPC_SET, NULL)", syscall(SYS_msgctl, 0, 1, NULL));
         TRY("msgctl(0, -5)", syscall(SYS_msgctl, 0, -5, NULL));
+        TRY("shmget(PRIVATE, 0)", syscall(SYS_shmget, 0, 0, 0600));
+        TRY("shmget(PRIVATE, huge)", syscall(SYS_shmget, 0, -1L, 0600));
+        TRY("shmat(-1, NULL, 0)", syscall(SYS_shmat, -1, NULL, 0));
+        TRY("shmat(0, kernel, 0)", syscall(SYS_shmat, 0, KERNEL_POINTER, 0));
+        TRY("shmdt(NULL)", syscall(SYS_shmdt, NULL));
+        TRY("shmdt(kernel)", syscall(SYS_shmdt, KERNEL_POINTER));
+        TRY("shmctl(-1, IPC_STAT, NULL)", syscall(SYS_shmctl, -1, 2, NULL));
+        TRY("shmctl(0, IPC_INFO, kernel)", syscall(SYS_shmctl, 0, 3, KERNEL_POINTER));
+        TRY("shmctl(0, -5)", syscall(SYS_shmctl, 0, -5, NULL));
     }
     /* ---- end of the signalfd/inotify/SysV block ---- */
     fflush(stdout);
