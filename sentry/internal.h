@@ -116,8 +116,8 @@ struct task_scheduling {
     bool reset_on_fork;             /* SCHED_RESET_ON_FORK */
     bool affinity_set;              /* else every CPU sched_getaffinity reports */
     uint64_t affinity[TASK_AFFINITY_WORDS];
-    uint16_t io_priority;           /* ioprio_set's value */
-    bool io_priority_set;           /* ioprio_set was called: a class-NONE value then follows nice */
+    uint16_t io_priority;           /* ioprio_set's value, when io_priority_set */
+    bool io_priority_set;           /* else the default, best-effort level 4 */
     uint32_t personality;           /* personality(2) */
 };
 static inline void task_scheduling_inherit(struct task_scheduling *child, const struct task_scheduling *parent)
@@ -133,6 +133,9 @@ static inline void task_scheduling_inherit(struct task_scheduling *child, const 
             child->nice = 0;
         child->reset_on_fork = false;
     }
+    /* Linux's copy_io: only an I/O priority of a real class (not IOPRIO_CLASS_NONE) is inherited. */
+    if (child->io_priority >> 13 == 0)
+        child->io_priority_set = false;
 }
 
 enum task_state {

@@ -27,7 +27,7 @@ static SYSCALL_HANDLER(pidfd_open)
         return -EINVAL;
     struct thread_group *group = thread_group_by_tgid(pid);
     if (!group)
-        return task_by_tid(pid) ? -EINVAL : -ESRCH;  /* a thread's id is not a process's */
+        return task_by_tid(pid) ? -ENOENT : -ESRCH;  /* a thread's id names no process (Linux 6.9+: ENOENT) */
     if (!group->pidfd)
         group->pidfd = vfs_pidfd_new(group->tgid);
     if (group->zombie)

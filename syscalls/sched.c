@@ -447,15 +447,13 @@ static long check_io_priority(struct task *task, int value)
     }
 }
 
-/* What ioprio_get reports for one task: unset follows the scheduling class and nice, as Linux's. */
+/* IOPRIO_DEFAULT: what a task that never set one (and inherited none) reports: best-effort, level 4. */
+#define IOPRIO_DEFAULT_VALUE ((IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | 4)
+
+/* What ioprio_get reports for one task: what ioprio_set stored (class NONE included), else the default. */
 static int task_io_priority(const struct task *task)
 {
-    const struct task_scheduling *scheduling = &task->scheduling;
-    if (scheduling->io_priority != 0 || !scheduling->io_priority_set)
-        return scheduling->io_priority;
-    int class = scheduling->policy == SCHED_IDLE ? IOPRIO_CLASS_IDLE
-                : realtime_policy(scheduling->policy) ? IOPRIO_CLASS_RT : IOPRIO_CLASS_BE;
-    return (class << IOPRIO_CLASS_SHIFT) | ((scheduling->nice + 20) / 5);
+    return task->scheduling.io_priority_set ? task->scheduling.io_priority : IOPRIO_DEFAULT_VALUE;
 }
 
 static size_t select_io_tasks(struct task *task, int which, int32_t who, struct task **selected, size_t max)
@@ -502,7 +500,14 @@ static SYSCALL_HANDLER(ioprio_get)
     long best = -ESRCH;
     for (size_t i = 0; i < count; i++) {
         int value = task_io_priority(selected[i]);
-        best = best == -ESRCH ? value : MIN(best, (long)value);
+        if (best == -ESRCH) {
+            best = value;
+            continue;
+        }
+        /* ioprio_best(): class NONE counts as the default, best-effort level 4. */
+        const long default_priority = IOPRIO_DEFAULT_VALUE;
+        best = MIN(ioprio_class((int)best) == IOPRIO_CLASS_NONE ? default_priority : best,
+                   ioprio_class(value) == IOPRIO_CLASS_NONE ? default_priority : (long)value);
     }
     return best;
 }

@@ -5,8 +5,10 @@
 
 #include "vfs/internal.h"
 
-#define FALLOCATE_KNOWN_MODES (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | \
-                               FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE)
+#define FALLOCATE_WRITE_ZEROES 0x80 /* FALLOC_FL_WRITE_ZEROES, Linux 6.17 */
+/* FALLOC_FL_MODE_MASK: the operations, of which a call names one (with KEEP_SIZE where it applies). */
+#define FALLOCATE_OPERATIONS (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE | \
+                              FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE | FALLOCATE_WRITE_ZEROES)
 /* Linux's s_maxbytes of tmpfs (MAX_LFS_FILESIZE). */
 #define FALLOCATE_MAXIMUM_SIZE ((off_t)INT64_MAX)
 
@@ -29,21 +31,29 @@ static int zero_range(struct vfs_file *file, off_t start, off_t end)
 
 int vfs_fallocate(struct vfs_file *file, int mode, off_t offset, off_t length)
 {
-    /* The checks of Linux's vfs_fallocate, in its order. */
+    /* The checks of Linux's vfs_fallocate (6.11 and later: one operation per call), in its order. */
     if (offset < 0 || length <= 0)
         return -EINVAL;
-    if (mode & ~FALLOCATE_KNOWN_MODES)
+    if (mode & ~(FALLOCATE_OPERATIONS | FALLOC_FL_KEEP_SIZE))
         return -EOPNOTSUPP;
-    if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE))
-        return -EOPNOTSUPP;
-    if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
-        return -EOPNOTSUPP;
-    if ((mode & FALLOC_FL_COLLAPSE_RANGE) && (mode & ~FALLOC_FL_COLLAPSE_RANGE))
-        return -EINVAL;
-    if ((mode & FALLOC_FL_INSERT_RANGE) && (mode & ~FALLOC_FL_INSERT_RANGE))
-        return -EINVAL;
-    if ((mode & FALLOC_FL_UNSHARE_RANGE) && (mode & ~(FALLOC_FL_UNSHARE_RANGE | FALLOC_FL_KEEP_SIZE)))
-        return -EINVAL;
+    switch (mode & FALLOCATE_OPERATIONS) {
+    case 0: /* allocate */
+    case FALLOC_FL_UNSHARE_RANGE:
+    case FALLOC_FL_ZERO_RANGE:
+        break;
+    case FALLOC_FL_PUNCH_HOLE:
+        if (!(mode & FALLOC_FL_KEEP_SIZE))
+            return -EOPNOTSUPP;
+        break;
+    case FALLOC_FL_COLLAPSE_RANGE:
+    case FALLOC_FL_INSERT_RANGE:
+    case FALLOCATE_WRITE_ZEROES:
+        if (mode & FALLOC_FL_KEEP_SIZE)
+            return -EOPNOTSUPP;
+        break;
+    default:
+        return -EOPNOTSUPP;  /* more than one operation */
+    }
     if (!vfs_file_writable(file))
         return -EBADF;
     uint32_t type = file->inode->mode & S_IFMT;
