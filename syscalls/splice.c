@@ -306,7 +306,7 @@ struct user_segment {
 static SYSCALL_HANDLER(vmsplice)
 {
     unsigned int flags = (unsigned int)ARG(3);
-    uint64_t count = ARG(2);
+    uint64_t count = (uint32_t)ARG(2);  /* import_iovec takes the count as an unsigned int */
     if (flags & ~(unsigned int)SPLICE_FLAGS_ALL)
         return -EINVAL;
     struct vfs_file *file;

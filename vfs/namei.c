@@ -279,6 +279,9 @@ int vfs_open_for_exec_at(const struct vfs_context *ctx, struct vfs_file *dir, co
     int error = at_flags_to_resolve(at_flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &resolve_flags);
     if (error < 0)
         return error;
+    /* A pathless file (pipe, socket) given with AT_EMPTY_PATH: not a regular file, so not executable. */
+    if (dir && path[0] == '\0' && (at_flags & AT_EMPTY_PATH) && !dir->path.dentry)
+        return -EACCES;
     struct vfs_resolved resolved;
     error = vfs_resolve(ctx, dir, path, resolve_flags, &resolved);
     if (error < 0)
