@@ -27,6 +27,7 @@ struct vma {
     struct vfs_file *file;          /* backing file for /proc/PID/maps, or NULL */
     uint64_t file_offset;
     char name[32];                  /* "[heap]", "[stack]" or "" */
+    bool locked;                    /* mlock(2)ed (VM_LOCKED): bookkeeping for RLIMIT_MEMLOCK and VmLck */
 };
 
 struct mm {
@@ -40,6 +41,7 @@ struct mm {
     struct vfs_file *executable;
     struct platform_address_space *space;  /* the stub process */
     struct platform_context *stub_thread;  /* its host thread, for mapping changes */
+    bool lock_future;               /* mlockall(MCL_FUTURE): new mappings start locked */
 };
 
 struct mm *mm_new(void);  /* with a fresh stub */
@@ -101,6 +103,38 @@ struct fs_state {
     uint32_t umask;
 };
 
+/* Scheduling attributes the Sentry keeps per task (syscalls/sched.c); it never changes the host's scheduling.
+ * A child inherits them (task_scheduling_inherit), as Linux's sched_fork does. */
+#define TASK_AFFINITY_WORDS 16  /* 1024 CPUs, glibc's cpu_set_t */
+struct task_scheduling {
+    int nice;                       /* -20..19 */
+    int policy;                     /* SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH or SCHED_IDLE */
+    int priority;                   /* 1..99 for SCHED_FIFO/SCHED_RR, else 0 */
+    bool reset_on_fork;             /* SCHED_RESET_ON_FORK */
+    bool affinity_set;              /* else every CPU sched_getaffinity reports */
+    uint64_t affinity[TASK_AFFINITY_WORDS];
+    uint16_t io_priority;           /* ioprio_set's value, when io_priority_set */
+    bool io_priority_set;           /* else the default, best-effort level 4 */
+    uint32_t personality;           /* personality(2) */
+};
+static inline void task_scheduling_inherit(struct task_scheduling *child, const struct task_scheduling *parent)
+{
+    *child = *parent;
+    if (child->reset_on_fork) {
+        /* Linux: a real-time policy becomes SCHED_OTHER and a negative nice 0, and the flag is cleared. */
+        if (child->policy == 1 /* SCHED_FIFO */ || child->policy == 2 /* SCHED_RR */) {
+            child->policy = 0;
+            child->priority = 0;
+        }
+        if (child->nice < 0)
+            child->nice = 0;
+        child->reset_on_fork = false;
+    }
+    /* Linux's copy_io: only an I/O priority of a real class (not IOPRIO_CLASS_NONE) is inherited. */
+    if (child->io_priority >> 13 == 0)
+        child->io_priority_set = false;
+}
+
 enum task_state {
     TASK_STATE_STOPPED,   /* the host thread is stopped and the Sentry owns its registers */
     TASK_STATE_RUNNABLE,  /* will be resumed by the loop */
@@ -156,6 +190,7 @@ struct task {
     struct vfs_credentials vfs_credentials; /* their vfs view, refreshed by task_vfs_context */
     char name[16];                  /* comm */
     uint64_t start_time_ns;
+    struct task_scheduling scheduling;
 };
 
 #define PROCESS_POSIX_TIMERS 64
@@ -190,6 +225,7 @@ struct thread_group {
     bool stop_unreported;           /* for wait's WUNTRACED/WSTOPPED */
     bool continue_unreported;       /* for wait's WCONTINUED */
     bool continue_to_notify;        /* SIGCHLD for the continue: sent once a thread of it runs, as Linux does */
+    struct vfs_pidfd *pidfd;        /* what its pidfds share (syscalls/pidfd.c), once one was opened */
 };
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
@@ -287,6 +323,11 @@ void string_array_free(char **array);
 
 /* Kernel services the syscall families use. */
 long process_execve(struct task *task, const char *path, char **argv, char **envp);
+/* execveat: path from dir (NULL: cwd) with AT_EMPTY_PATH/AT_SYMLINK_NOFOLLOW; name is what AT_EXECFN and comm
+ * show ("/dev/fd/N[/path]" for a path relative to an fd); path_inaccessible: name's fd is close-on-exec, so
+ * a script cannot be run through it (-ENOENT). */
+long process_execve_at(struct task *task, struct vfs_file *dir, const char *path, const char *name, int at_flags,
+                       bool path_inaccessible, char **argv, char **envp);
 long process_clone(struct task *task, uint64_t flags, uint64_t stack, uint64_t parent_tid_address,
                    uint64_t child_tid_address, uint64_t tls);
 long process_wait(struct task *task, int32_t pid, uint64_t status_address, int options, uint64_t rusage_address,

@@ -546,6 +546,7 @@ struct mm *mm_fork(struct mm *parent)
     }
     for (size_t i = 0; i < parent->vma_count; i++) {
         struct vma vma = parent->vmas[i];
+        vma.locked = false;  /* memory locks are not inherited (mlock(2)) */
         if ((vma.flags & MAP_SHARED) || vma.file_pages) {
             vma.region->references++;
         } else {

@@ -86,6 +86,8 @@ void thread_group_exit(struct thread_group *group, int status)
     process_timers_release(group, false);
     ipc_process_exit(group);
     group->zombie = true;
+    if (group->pidfd)
+        vfs_pidfd_process_exited(group->pidfd);  /* its pidfds poll readable from now on */
 
     /* Children are reparented to pid 1; zombies among them are its to reap now. */
     struct thread_group *init = thread_group_by_tgid(1);
@@ -160,6 +162,7 @@ static struct task *new_child_task(struct task *parent, struct thread_group *gro
     child->signal_mask = parent->signal_mask;
     child->alternate_stack = parent->alternate_stack;
     child->credentials = parent->credentials;
+    task_scheduling_inherit(&child->scheduling, &parent->scheduling);
     memcpy(child->name, parent->name, sizeof(child->name));
     if (flags & CLONE_FILES) {
         vfs_fd_table_get(parent->fds);
@@ -361,14 +364,24 @@ static size_t array_length(char **array)
 
 long process_execve(struct task *task, const char *path, char **argv, char **envp)
 {
+    return process_execve_at(task, NULL, path, path, 0, false, argv, envp);
+}
+
+long process_execve_at(struct task *task, struct vfs_file *dir, const char *path, const char *name, int at_flags,
+                       bool path_inaccessible, char **argv, char **envp)
+{
     struct vfs_context ctx;
     task_vfs_context(task, &ctx);
     char **owned_argv = NULL;
-    char *current_path = xstrdup(path);
+    char *current_path = xstrdup(name);
     struct vfs_file *file = NULL;
     long error = 0;
     for (int nesting = 0;; nesting++) {
-        error = vfs_open_for_exec(&ctx, current_path, &file);
+        /* The first program is found from dir with execveat's flags; interpreters by plain path. */
+        if (nesting == 0)
+            error = vfs_open_for_exec_at(&ctx, dir, path, at_flags, &file);
+        else
+            error = vfs_open_for_exec(&ctx, current_path, &file);
         if (error < 0)
             break;
         char *interpreter = NULL, *argument = NULL;
@@ -379,6 +392,13 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
         }
         vfs_file_put(file);
         file = NULL;
+        if (nesting == 0 && path_inaccessible) {
+            /* The interpreter would be given /dev/fd/N of a close-on-exec fd it cannot open (binfmt_script). */
+            free(interpreter);
+            free(argument);
+            error = -ENOENT;
+            break;
+        }
         if (nesting >= SCRIPT_NESTING_MAXIMUM) {
             free(interpreter);
             free(argument);
@@ -410,7 +430,7 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
     }
     struct exec_image image;
     /* AT_EXECFN and /proc/PID/exe name the path the caller gave, as Linux does. */
-    error = elf_load(task, file, path, final_argv, array_length(final_argv), envp, array_length(envp), mm, &image);
+    error = elf_load(task, file, name, final_argv, array_length(final_argv), envp, array_length(envp), mm, &image);
     vfs_file_put(file);
     free(current_path);
     if (error < 0) {
@@ -447,8 +467,8 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
     signal_handlers_reset_on_exec(group->handlers);
     memset(&task->alternate_stack, 0, sizeof(task->alternate_stack));
     task->alternate_stack.ss_flags = SS_DISABLE;
-    const char *base = strrchr(path, '/');
-    snprintf(task->name, sizeof(task->name), "%s", base ? base + 1 : path);
+    const char *base = strrchr(name, '/');
+    snprintf(task->name, sizeof(task->name), "%s", base ? base + 1 : name);
     string_array_free(owned_argv);
 
     /* Fresh registers: the new stub's clean state, then the entry point and stack. */

@@ -274,13 +274,28 @@ int vfs_open_at(const struct vfs_context *ctx, struct vfs_file *dir, const char 
 
 int vfs_open_for_exec(const struct vfs_context *ctx, const char *path, struct vfs_file **file_out)
 {
+    return vfs_open_for_exec_at(ctx, NULL, path, 0, file_out);
+}
+
+int vfs_open_for_exec_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int at_flags,
+                         struct vfs_file **file_out)
+{
     *file_out = NULL;
+    int resolve_flags;
+    int error = at_flags_to_resolve(at_flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &resolve_flags);
+    if (error < 0)
+        return error;
+    /* A pathless file (pipe, socket) given with AT_EMPTY_PATH: not a regular file, so not executable. */
+    if (dir && path[0] == '\0' && (at_flags & AT_EMPTY_PATH) && !dir->path.dentry)
+        return -EACCES;
     struct vfs_resolved resolved;
-    int error = vfs_resolve(ctx, NULL, path, VFS_RESOLVE_FOLLOW, &resolved);
+    error = vfs_resolve(ctx, dir, path, resolve_flags, &resolved);
     if (error < 0)
         return error;
     struct vfs_inode *inode = resolved.path.dentry->inode;
-    if (!S_ISREG(inode->mode))
+    if (S_ISLNK(inode->mode) && !(resolve_flags & VFS_RESOLVE_FOLLOW))
+        error = -ELOOP; /* execveat's AT_SYMLINK_NOFOLLOW on a symlink */
+    else if (!S_ISREG(inode->mode))
         error = -EACCES;
     else
         error = vfs_inode_permission(inode, credentials_of(ctx), VFS_MAY_EXEC);

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -237,6 +238,53 @@ int main(void)
         TRY("shmctl(0, -5)", syscall(SYS_shmctl, 0, -5, NULL));
     }
     /* ---- end of the signalfd/inotify/SysV block ---- */
+    /* Scheduling, memory locks, storage, data movement, message batches, execveat and pidfds. */
+    TRY("sched_getparam(0, kernel)", syscall(SYS_sched_getparam, 0, KERNEL_POINTER));
+    TRY("sched_setparam(0, unmapped)", syscall(SYS_sched_setparam, 0, UNMAPPED_POINTER));
+    TRY("sched_setscheduler(0, 0, kernel)", syscall(SYS_sched_setscheduler, 0, 0, KERNEL_POINTER));
+    TRY("sched_rr_get_interval(0, kernel)", syscall(SYS_sched_rr_get_interval, 0, KERNEL_POINTER));
+    TRY("sched_setaffinity(0, huge, unmapped)", syscall(SYS_sched_setaffinity, 0, HUGE_LENGTH, UNMAPPED_POINTER));
+    TRY("sched_getaffinity(0, 128, kernel)", syscall(SYS_sched_getaffinity, 0, 128, KERNEL_POINTER));
+    TRY("sched_getattr(0, NULL, 56, 0)", syscall(SYS_sched_getattr, 0, NULL, 56, 0));
+    TRY("sched_getattr(0, kernel, 56, 0)", syscall(SYS_sched_getattr, 0, KERNEL_POINTER, 56, 0));
+    TRY("sched_setattr(0, unmapped, 0)", syscall(SYS_sched_setattr, 0, UNMAPPED_POINTER, 0));
+    TRY("getpriority(INT_MIN, 0)", syscall(SYS_getpriority, INT32_MIN, 0));
+    TRY("setpriority(0, -1, 0)", syscall(SYS_setpriority, 0, -1, 0));
+    TRY("ioprio_get(1, -1)", syscall(SYS_ioprio_get, 1, -1));
+    TRY("mlock(kernel, 4096)", syscall(SYS_mlock, KERNEL_POINTER, 4096));
+    TRY("mlock(unmapped, huge)", syscall(SYS_mlock, UNMAPPED_POINTER, HUGE_LENGTH));
+    TRY("munlock(NULL, 4096)", syscall(SYS_munlock, NULL, 4096));
+    TRY("mlock2(NULL, 1, -1)", syscall(SYS_mlock2, NULL, 1, -1));
+    TRY("mlockall(-1)", syscall(SYS_mlockall, -1));
+    TRY("syncfs(9999)", syscall(SYS_syncfs, 9999));
+    TRY("sync_file_range(pipe, 0, 0, -1)", syscall(SYS_sync_file_range, pipe_fds[0], 0, 0, -1));
+    TRY("fallocate(pipe, 0, 0, huge)", syscall(SYS_fallocate, pipe_fds[1], 0, 0, HUGE_LENGTH));
+    TRY("fallocate(9999, -1, -1, -1)", syscall(SYS_fallocate, 9999, -1, -1, -1));
+    TRY("readahead(pipe, 0, huge)", syscall(SYS_readahead, pipe_fds[0], 0, HUGE_LENGTH));
+    TRY("splice(pipe, kernel offset, ...)", syscall(SYS_splice, pipe_fds[0], KERNEL_POINTER, 1, NULL, 1, 0));
+    TRY("splice(9999, NULL, 1, NULL, huge, 0)", syscall(SYS_splice, 9999, NULL, 1, NULL, HUGE_LENGTH, 0));
+    TRY("tee(pipe, pipe, huge, -1)", syscall(SYS_tee, pipe_fds[0], pipe_fds[1], HUGE_LENGTH, -1));
+    TRY("vmsplice(pipe, kernel, 1, 0)", syscall(SYS_vmsplice, pipe_fds[1], KERNEL_POINTER, 1, 0));
+    TRY("vmsplice(pipe, iov huge count)", syscall(SYS_vmsplice, pipe_fds[1], buffer, HUGE_LENGTH, 0));
+    TRY("vmsplice(pipe, {kernel, 8}, 1, 0)", syscall(SYS_vmsplice, pipe_fds[1], &(struct iovec){(void *)KERNEL_POINTER, 8}, 1, 0));
+    TRY("copy_file_range(pipe, kernel, ...)", syscall(SYS_copy_file_range, pipe_fds[0], KERNEL_POINTER, 1, NULL, 1, 0));
+    TRY("copy_file_range(-1, ..., huge)", syscall(SYS_copy_file_range, -1, NULL, -1, NULL, HUGE_LENGTH, 0));
+    TRY("sendmmsg(pipe, NULL, 1, 0)", syscall(SYS_sendmmsg, pipe_fds[1], NULL, 1, 0));
+    TRY("recvmmsg(9999, NULL, 1, 0, NULL)", syscall(SYS_recvmmsg, 9999, NULL, 1, 0, NULL));
+    int socket_fds[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, socket_fds);
+    TRY("sendmmsg(socket, kernel, 1, 0)", syscall(SYS_sendmmsg, socket_fds[0], KERNEL_POINTER, 1, 0));
+    TRY("recvmmsg(socket, kernel, 1, 0, NULL)", syscall(SYS_recvmmsg, socket_fds[1], KERNEL_POINTER, 1, 0, NULL));
+    TRY("recvmmsg(socket, buffer, 1, 0, kernel)", syscall(SYS_recvmmsg, socket_fds[1], buffer, 1, 0, KERNEL_POINTER));
+    TRY("execveat(AT_FDCWD, NULL, ...)", syscall(SYS_execveat, AT_FDCWD, NULL, NULL, NULL, 0));
+    TRY("execveat(AT_FDCWD, kernel, ...)", syscall(SYS_execveat, AT_FDCWD, KERNEL_POINTER, NULL, NULL, 0));
+    TRY("execveat(9999, \"\", AT_EMPTY_PATH)", syscall(SYS_execveat, 9999, "", NULL, NULL, AT_EMPTY_PATH));
+    TRY("execveat(pipe, \"\", AT_EMPTY_PATH)", syscall(SYS_execveat, pipe_fds[0], "", (char *[]){"x", NULL}, (char *[]){NULL}, AT_EMPTY_PATH));
+    TRY("pidfd_open(INT_MIN, 0)", syscall(SYS_pidfd_open, INT32_MIN, 0));
+    TRY("pidfd_send_signal(9999, 0, NULL, 0)", syscall(SYS_pidfd_send_signal, 9999, 0, NULL, 0));
+    TRY("pidfd_getfd(pipe, 0, 0)", syscall(SYS_pidfd_getfd, pipe_fds[0], 0, 0));
+    TRY("waitid(P_PIDFD, 9999)", syscall(SYS_waitid, P_PIDFD, 9999, NULL, WEXITED, NULL));
+    TRY("membarrier(-1, 0, 0)", syscall(SYS_membarrier, -1, 0, 0));
     fflush(stdout);
     return 0;
 }
