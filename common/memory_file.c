@@ -123,34 +123,50 @@ void memory_free(uint64_t offset, uint64_t length)
     free_range_count++;
 }
 
-uint64_t memory_data_bytes(uint64_t offset, uint64_t length)
+/* Calls visit for each run of [offset, offset + length) the host holds pages for (holes read as zeros). */
+static void for_each_data_run(uint64_t offset, uint64_t length, void (*visit)(uint64_t data, uint64_t run, void *context),
+                              void *context)
 {
-    uint64_t position = offset, end = offset + length, bytes = 0;
+    uint64_t position = offset, end = offset + length;
     while (position < end) {
         off_t data = lseek(memory_fd, (off_t)position, SEEK_DATA);
         if (data < 0 || (uint64_t)data >= end)
             break;
         off_t hole = lseek(memory_fd, data, SEEK_HOLE);
         uint64_t stop = hole < 0 ? end : MIN((uint64_t)hole, end);
-        bytes += stop - (uint64_t)data;
+        visit((uint64_t)data, stop - (uint64_t)data, context);
         position = stop;
     }
+}
+
+static void count_run(uint64_t data, uint64_t run, void *context)
+{
+    (void)data;
+    *(uint64_t *)context += run;
+}
+
+uint64_t memory_data_bytes(uint64_t offset, uint64_t length)
+{
+    uint64_t bytes = 0;
+    for_each_data_run(offset, length, count_run, &bytes);
     return bytes;
+}
+
+struct copy_request {
+    uint64_t destination, source;
+};
+
+static void copy_run(uint64_t data, uint64_t run, void *context)
+{
+    const struct copy_request *request = context;
+    memcpy(memory_base + request->destination + (data - request->source), memory_base + data, run);
 }
 
 /* Copy only the pages that hold data: a fresh fork of a big, mostly empty heap stays cheap. */
 void memory_copy(uint64_t destination, uint64_t source, uint64_t length)
 {
-    uint64_t position = source, end = source + length;
-    while (position < end) {
-        off_t data = lseek(memory_fd, (off_t)position, SEEK_DATA);
-        if (data < 0 || (uint64_t)data >= end)
-            break;
-        off_t hole = lseek(memory_fd, data, SEEK_HOLE);
-        uint64_t stop = hole < 0 ? end : MIN((uint64_t)hole, end);
-        memcpy(memory_base + destination + ((uint64_t)data - source), memory_base + data, stop - (uint64_t)data);
-        position = stop;
-    }
+    struct copy_request request = {destination, source};
+    for_each_data_run(source, length, copy_run, &request);
 }
 
 struct memory_region *memory_region_new(uint64_t length)

@@ -250,6 +250,25 @@ static void fill_perm(const struct ipc_object *object, struct kernel_ipc_perm *p
     perm->seq = object->seq;
 }
 
+/* The object IPC_STAT (by id) or SEM_STAT/MSG_STAT/SHM_STAT and their _ANY forms (by table index) look at,
+ * with what they return on success: 0 for IPC_STAT, the object's id for the others; -EINVAL if none, -EACCES
+ * without read permission (the _ANY forms skip that check). */
+static struct ipc_object *object_for_stat(struct task *task, struct ipc_table *table, int32_t id, bool by_index,
+                                          bool check_permission, long *result)
+{
+    struct ipc_object *object = by_index ? table_at_index(table, id % IPC_MAX_IDS) : table_find_id(table, id);
+    if (!object) {
+        *result = -EINVAL;
+        return NULL;
+    }
+    if (check_permission && ipc_permission(task, object, 0444)) {
+        *result = -EACCES;
+        return NULL;
+    }
+    *result = by_index ? object->id : 0;
+    return object;
+}
+
 /* ipcget(): IPC_PRIVATE always makes a new object; a key finds or (IPC_CREAT) makes one. */
 typedef long (*ipc_create_function)(struct task *task, int32_t key, int flags, long argument);
 typedef long (*ipc_check_function)(struct ipc_object *object, long argument);
@@ -497,19 +516,11 @@ static long semaphore_info(struct task *task, int command, uint64_t address)
 
 static long semaphore_stat(struct task *task, int32_t id, int command, uint64_t address)
 {
-    struct semaphore_set *set;
-    long result = 0;
-    if (command == SEM_STAT || command == SEM_STAT_ANY) {
-        set = semaphore_set_of(table_at_index(&semaphore_table, id % IPC_MAX_IDS)); /* an index (or an id's) */
-        if (set)
-            result = set->object.id;
-    } else {
-        set = semaphore_set_of(table_find_id(&semaphore_table, id));
-    }
+    long result;
+    struct semaphore_set *set = semaphore_set_of(object_for_stat(
+        task, &semaphore_table, id, command != IPC_STAT, command != SEM_STAT_ANY, &result));
     if (!set)
-        return -EINVAL;
-    if (command != SEM_STAT_ANY && ipc_permission(task, &set->object, 0444))
-        return -EACCES;
+        return result;
     struct kernel_semid_ds status = {0};
     fill_perm(&set->object, &status.perm);
     for (size_t i = 0; i < set->count; i++)
@@ -857,19 +868,11 @@ long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address)
     case IPC_STAT:
     case MSG_STAT:
     case MSG_STAT_ANY: {
-        struct message_queue *queue;
-        long result = 0;
-        if (command == IPC_STAT) {
-            queue = queue_of(table_find_id(&queue_table, id));
-        } else {
-            queue = queue_of(table_at_index(&queue_table, id % IPC_MAX_IDS)); /* an index (or an id's) */
-            if (queue)
-                result = queue->object.id;
-        }
+        long result;
+        struct message_queue *queue = queue_of(
+            object_for_stat(task, &queue_table, id, command != IPC_STAT, command != MSG_STAT_ANY, &result));
         if (!queue)
-            return -EINVAL;
-        if (command != MSG_STAT_ANY && ipc_permission(task, &queue->object, 0444))
-            return -EACCES;
+            return result;
         struct kernel_msqid_ds status = {0};
         fill_perm(&queue->object, &status.perm);
         status.stime = queue->stime;
@@ -1164,19 +1167,11 @@ long ipc_shmctl(struct task *task, int32_t id, int command, uint64_t address)
     case IPC_STAT:
     case SHM_STAT:
     case SHM_STAT_ANY: {
-        struct shared_segment *segment;
-        long result = 0;
-        if (command == IPC_STAT) {
-            segment = segment_of(table_find_id(&segment_table, id));
-        } else {
-            segment = segment_of(table_at_index(&segment_table, id % IPC_MAX_IDS)); /* an index (or an id's) */
-            if (segment)
-                result = segment->object.id;
-        }
+        long result;
+        struct shared_segment *segment = segment_of(
+            object_for_stat(task, &segment_table, id, command != IPC_STAT, command != SHM_STAT_ANY, &result));
         if (!segment)
-            return -EINVAL;
-        if (command != SHM_STAT_ANY && ipc_permission(task, &segment->object, 0444))
-            return -EACCES;
+            return result;
         struct kernel_shmid_ds status = {0};
         fill_perm(&segment->object, &status.perm);
         status.segsz = segment->size;

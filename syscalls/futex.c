@@ -250,6 +250,16 @@ long futex_wake_address(struct task *task, uint64_t address, int count)
  * here) and FUTEX_OWNER_DIED after a robust owner died. Unlocking hands the lock straight to the first
  * waiter. Priorities are not boosted: the Sentry has no priorities to lend, only the protocol to keep. */
 
+/* A PI lock word: its futex key and the Sentry's view of it for atomic updates. */
+static int lock_word_of(struct task *task, uint64_t address, bool private_futex, struct futex_key *key, uint32_t **word)
+{
+    int error = futex_key_of(task, address, private_futex, key);
+    if (error < 0)
+        return error;
+    *word = mm_word_for_atomic_update(task->group->mm, address);
+    return *word ? 0 : -EFAULT;
+}
+
 static uint64_t deadline_from(const struct timespec *timeout, clockid_t clock)
 {
     struct timespec now;
@@ -263,12 +273,10 @@ static long futex_lock_pi(struct task *task, uint64_t address, uint64_t timeout_
 {
     uint64_t *state = task_syscall_restart_state(task);
     struct futex_key key;
-    int error = futex_key_of(task, address, private_futex, &key);
+    uint32_t *word;
+    int error = lock_word_of(task, address, private_futex, &key, &word);
     if (error < 0)
         return error;
-    uint32_t *word = mm_word_for_atomic_update(task->group->mm, address);
-    if (!word)
-        return -EFAULT;
     if (state[FUTEX_STATE_QUEUED]) {
         if (state[FUTEX_STATE_WOKEN] == FUTEX_PI_HANDED_OVER)
             return 0;
@@ -318,12 +326,10 @@ static long futex_lock_pi(struct task *task, uint64_t address, uint64_t timeout_
 static long futex_unlock_pi(struct task *task, uint64_t address, bool private_futex)
 {
     struct futex_key key;
-    int error = futex_key_of(task, address, private_futex, &key);
+    uint32_t *word;
+    int error = lock_word_of(task, address, private_futex, &key, &word);
     if (error < 0)
         return error;
-    uint32_t *word = mm_word_for_atomic_update(task->group->mm, address);
-    if (!word)
-        return -EFAULT;
     struct futex_queue *queue = queue_find(&key, false);
     for (;;) {
         uint32_t value = __atomic_load_n(word, __ATOMIC_SEQ_CST);
