@@ -52,6 +52,17 @@ int runsc_exec(const struct runsc_options *options, int argc, char **argv);
 /* `usandbox spec [--bundle DIR] [--rootless]`: writes DIR/config.json, never over an existing one. */
 int runsc_spec(const char *bundle, bool rootless);
 
+/* What the OCI commands share (runsc/lifecycle.c): the state root, runc-style flags ("--name value",
+ * "--name=value", "-n value"), an atomically written --pid-file, and a terminal whose controlling side
+ * goes to --console-socket (returns the terminal side, the process's stdio, or -1 with a message). */
+const char *runsc_state_root(const struct runsc_options *options);
+const char *runsc_take_value(int argc, char **argv, int *index, const char *long_name, const char *short_name);
+bool runsc_is_flag(const char *argument, const char *long_name, const char *short_name);
+int runsc_write_pid_file(const char *path, int pid);
+int runsc_open_console(const char *socket_path, char *error, size_t error_size);
+/* `usandbox install [--runtime-name NAME] [--config FILE] ...` (runsc/install.c). */
+int runsc_install(int argc, char **argv);
+
 /* An error of the CLI: to stderr, and to --log (text or json) when given. */
 void runsc_error(const struct runsc_options *options, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

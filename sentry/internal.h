@@ -186,6 +186,7 @@ struct thread_group {
     uint64_t user_time_ns, children_user_time_ns;
     struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
     struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
+    void (*exit_observer)(struct thread_group *group);  /* told when it becomes a zombie (exec'd processes) */
 };
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
@@ -274,5 +275,16 @@ extern const struct vfs_procfs_provider sentry_procfs_provider;
 long futex_wake_address(struct task *task, uint64_t address, int count);
 void procfs_capture_host_information(void); /* before confinement: what /proc/cpuinfo shows */
 extern const char *sentry_hostname;
+
+/* `exec` (control.c): processes started in the running sandbox, requested over the control socket. */
+#define CONTROL_CONNECTIONS_MAXIMUM 32
+#define CONTROL_POLL_MAXIMUM (1 + CONTROL_CONNECTIONS_MAXIMUM)
+struct pollfd;
+void control_initialize(int control_fd);
+/* The fds the event loop polls for control (at most maximum), and what to do when it saw their events. */
+size_t control_poll_fds(struct pollfd *fds, size_t maximum);
+void control_handle_events(const struct pollfd *fds, size_t count);
+/* A bare command name looked up along envp's PATH (or the default one), as execvp would; to free. */
+char *sentry_resolve_command(const struct vfs_context *ctx, const char *command, char *const *envp);
 
 #endif
