@@ -75,15 +75,37 @@ ssize_t gofer_readlink(struct gofer_client *client, uint32_t fid, char *buffer, 
 int gofer_clunk(struct gofer_client *client, uint32_t fid);
 
 /* ---- server (the Gofer process) ---- */
+
+/* A host file or directory the sandbox mounts somewhere (an OCI bind mount), served beside the root.
+ * The Sentry attaches to it by name: GOFER_BIND_ATTACH_PREFIX followed by its index in gofer_config. */
+#define GOFER_BIND_ATTACH_PREFIX "bind:"
+struct gofer_bind {
+    const char *host_path;  /* resolved on the host, symlinks followed, before the Gofer confines itself */
+    bool read_only;
+};
 struct gofer_config {
     const char *root_path;  /* host directory served as "/" */
     bool read_only;         /* refuse every mutation with EROFS, open only O_RDONLY */
+    const struct gofer_bind *binds;
+    size_t bind_count;
 };
-/* Serve requests on socket_fd against root_directory_fd (an O_PATH|O_DIRECTORY fd) until the peer closes.
- * Returns 0 on orderly shutdown, -errno on a socket failure. Malformed requests get an error reply. */
+
+/* One tree the server serves: a directory, or a single non-directory file (parent_fd >= 0). */
+struct gofer_tree {
+    const char *name;       /* the attach name: "/" for the root */
+    int fd;                 /* O_PATH fd of the tree's top */
+    int parent_fd;          /* a file's directory (O_PATH), through which its fid reopens; -1 for a directory */
+    const char *file_name;  /* a file's name in parent_fd */
+    bool read_only;
+};
+/* Serve requests on socket_fd until the peer closes. Returns 0 on orderly shutdown, -errno on a socket
+ * failure. Malformed requests get an error reply. Links and renames between trees fail with EXDEV. */
+int gofer_serve_trees(int socket_fd, const struct gofer_tree *trees, size_t tree_count);
+/* gofer_serve_trees with the root alone (root_directory_fd: O_PATH|O_DIRECTORY). */
 int gofer_serve(int socket_fd, int root_directory_fd, bool read_only);
-/* The Gofer process's main: confine itself (chroot into root_path, no capabilities beyond what file serving
- * needs, seccomp filter via libseccomp) and serve. Returns a process exit status. */
+/* The Gofer process's main: open the root and the bind sources, confine itself (chroot into root_path, no
+ * capabilities beyond what file serving needs, seccomp filter via libseccomp) and serve. Returns a process
+ * exit status. */
 int gofer_main(const struct gofer_config *config, int socket_fd);
 
 #endif

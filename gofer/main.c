@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef SYS_fchmodat2
@@ -40,20 +41,69 @@ static int compare_fds(const void *a, const void *b)
 }
 
 /* Whatever fds the launcher leaked to us would be reachable by a compromised Gofer: keep only stdio, the
- * socket, the root and the log. */
-static int close_inherited_fds(int socket_fd, int root_fd)
+ * socket, the log and the trees' fds. */
+static int close_inherited_fds(const int *served_fds, size_t served_count)
 {
-    int keep[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO, socket_fd, root_fd, log_file_descriptor()};
-    qsort(keep, ARRAY_SIZE(keep), sizeof(keep[0]), compare_fds);
+    size_t count = 0;
+    int *keep = xcalloc(served_count + 4, sizeof(*keep));
+    keep[count++] = STDIN_FILENO;
+    keep[count++] = STDOUT_FILENO;
+    keep[count++] = STDERR_FILENO;
+    keep[count++] = log_file_descriptor();
+    for (size_t i = 0; i < served_count; i++)
+        keep[count++] = served_fds[i];
+    qsort(keep, count, sizeof(keep[0]), compare_fds);
     unsigned int next = 0;
-    for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++) {
         if (keep[i] < 0 || (unsigned int)keep[i] < next)
             continue;
         if ((unsigned int)keep[i] > next && close_range(next, (unsigned int)keep[i] - 1, 0) < 0)
-            return -errno;
+            result = -errno;
         next = (unsigned int)keep[i] + 1;
     }
-    return close_range(next, ~0u, 0) < 0 ? -errno : 0;
+    free(keep);
+    if (result == 0 && close_range(next, ~0u, 0) < 0)
+        result = -errno;
+    return result;
+}
+
+/* A bind mount's source is the operator's choice, named on the host: it is resolved here, with the host's
+ * view, symlinks followed, before the Gofer confines itself; from then on only fds lead to it. A
+ * non-directory is held through its directory (so that its fid can be reopened) and must be a regular
+ * file: a device, socket or fifo on the host is not something the sandbox may open. */
+static int open_bind_tree(const struct gofer_bind *bind, struct gofer_tree *tree, char *name)
+{
+    char *resolved = realpath(bind->host_path, NULL);
+    if (!resolved) {
+        log_error("bind mount source %s: %s", bind->host_path, strerror(errno));
+        return -1;
+    }
+    tree->name = name;
+    tree->read_only = bind->read_only;
+    tree->parent_fd = -1;
+    tree->file_name = NULL;
+    tree->fd = open(resolved, O_PATH | O_CLOEXEC);
+    struct stat status;
+    int result = 0;
+    if (tree->fd < 0 || fstat(tree->fd, &status) < 0) {
+        log_error("bind mount source %s: %s", resolved, strerror(errno));
+        result = -1;
+    } else if (!S_ISDIR(status.st_mode) && !S_ISREG(status.st_mode)) {
+        log_error("bind mount source %s: only directories and regular files can be bind mounted", resolved);
+        result = -1;
+    } else if (!S_ISDIR(status.st_mode)) {
+        char *slash = strrchr(resolved, '/');
+        tree->file_name = xstrdup(slash + 1);
+        *slash = '\0';
+        tree->parent_fd = open(resolved[0] ? resolved : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (tree->parent_fd < 0) {
+            log_error("bind mount source %s: its directory: %s", bind->host_path, strerror(errno));
+            result = -1;
+        }
+    }
+    free(resolved);
+    return result;
 }
 
 /* As root, make the served tree the whole visible filesystem. A private mount namespace first, so that
@@ -209,16 +259,31 @@ int gofer_main(const struct gofer_config *config, int socket_fd)
         log_error("gofer_main: no root path or no socket");
         return 2;
     }
-    int root_fd = open(config->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0) {
+    size_t tree_count = 1 + config->bind_count;
+    struct gofer_tree *trees = xcalloc(tree_count, sizeof(*trees));
+    int *served_fds = xcalloc(2 * tree_count + 1, sizeof(*served_fds));
+    size_t served_count = 0;
+    served_fds[served_count++] = socket_fd;
+    trees[0] = (struct gofer_tree){.name = "/", .parent_fd = -1, .read_only = config->read_only};
+    trees[0].fd = open(config->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (trees[0].fd < 0) {
         log_error("cannot open the root %s: %s", config->root_path, strerror(errno));
         return 1;
     }
+    served_fds[served_count++] = trees[0].fd;
+    for (size_t i = 0; i < config->bind_count; i++) {
+        struct text_buffer name = {0};
+        text_buffer_append(&name, "%s%zu", GOFER_BIND_ATTACH_PREFIX, i);
+        if (open_bind_tree(&config->binds[i], &trees[1 + i], name.data) < 0)
+            return 1;
+        served_fds[served_count++] = trees[1 + i].fd;
+        served_fds[served_count++] = trees[1 + i].parent_fd;
+    }
     raise_fd_limit();
-    int error = close_inherited_fds(socket_fd, root_fd);
+    int error = close_inherited_fds(served_fds, served_count);
     if (error)
         log_warning("cannot close inherited fds: %s", strerror(-error));
-    if (confine_filesystem(root_fd) < 0 || drop_capabilities() < 0)
+    if (confine_filesystem(trees[0].fd) < 0 || drop_capabilities() < 0)
         return 1;
     /* no_new_privs before seccomp: required for an unprivileged filter, and no execve could gain rights. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -227,9 +292,9 @@ int gofer_main(const struct gofer_config *config, int socket_fd)
     }
     if (install_seccomp_filter() < 0)
         return 1;
-    log_info("serving %s%s", config->root_path, config->read_only ? " read-only" : "");
-    error = gofer_serve(socket_fd, root_fd, config->read_only);
-    close(root_fd);
+    log_info("serving %s%s and %zu bind mount source(s)", config->root_path, config->read_only ? " read-only" : "",
+             config->bind_count);
+    error = gofer_serve_trees(socket_fd, trees, tree_count);
     if (error < 0) {
         log_error("serving stopped: %s", strerror(-error));
         return 1;

@@ -38,6 +38,8 @@ struct fid_entry {
     int fd;  /* O_PATH|O_NOFOLLOW: the file itself; a symlink stays the symlink */
     mode_t type;
     bool kernel_interface;  /* the root of a host procfs/sysfs-like mount: its attributes only, nothing inside */
+    const struct gofer_tree *tree;  /* which served tree the fid is in: its read-only flag, and no link or
+                                     * rename across trees (they are different mounts in the sandbox) */
     dev_t device;
     ino_t inode;
     /* Without /proc an O_PATH fd of a non-directory cannot be turned into a readable one, so such a fid
@@ -51,8 +53,10 @@ struct fid_entry {
 };
 
 struct server {
-    int socket_fd, root_fd;
-    bool read_only, message_oriented;
+    int socket_fd;
+    const struct gofer_tree *trees;
+    size_t tree_count;
+    bool message_oriented;
     uint32_t max_message_size;
     size_t fid_count;
     struct fid_entry *buckets[FID_BUCKETS];
@@ -179,8 +183,8 @@ static void fid_entry_free(struct fid_entry *entry)
 
 /* Registers path_fd (an O_PATH fd reached as `name` in `directory`, or the root when directory is NULL)
  * under a fid the caller checked is unused. Takes path_fd in every case. */
-static int fid_add(struct server *server, uint32_t fid, int path_fd, const struct fid_entry *directory,
-                   const char *name, struct gofer_attr *attr)
+static int fid_add(struct server *server, uint32_t fid, int path_fd, const struct gofer_tree *tree,
+                   const struct fid_entry *directory, const char *name, struct gofer_attr *attr)
 {
     struct stat status;
     int error = stat_fd(path_fd, &status);
@@ -195,6 +199,7 @@ static int fid_add(struct server *server, uint32_t fid, int path_fd, const struc
     }
     entry->fid = fid;
     entry->fd = path_fd;
+    entry->tree = tree;
     entry->type = status.st_mode & S_IFMT;
     entry->device = status.st_dev;
     entry->inode = status.st_ino;
@@ -310,16 +315,50 @@ static int handle_version(struct server *server, struct protocol_message *reply)
     return 0;
 }
 
+static const struct gofer_tree *find_tree(const struct server *server, const char *name)
+{
+    if (name[0] == '\0')
+        name = "/";
+    for (size_t i = 0; i < server->tree_count; i++)
+        if (strcmp(server->trees[i].name, name) == 0)
+            return &server->trees[i];
+    return NULL;
+}
+
+/* A tree that is a single file (a bind mount of /etc/hosts, say): its fid reopens through the directory
+ * holding it, like any other non-directory, and only while that name still is the same file. */
+static int attach_file_tree(struct server *server, const struct gofer_tree *tree, uint32_t fid,
+                            struct gofer_attr *attr)
+{
+    struct stat parent_status, served, found;
+    if (stat_fd(tree->parent_fd, &parent_status) < 0 || stat_fd(tree->fd, &served) < 0)
+        return -ESTALE;
+    int fd = open_beneath(tree->parent_fd, tree->file_name, O_PATH, 0);
+    if (fd < 0)
+        return fd;
+    int error = stat_fd(fd, &found);
+    if (!error && (found.st_dev != served.st_dev || found.st_ino != served.st_ino))
+        error = -ESTALE;
+    if (error) {
+        close(fd);
+        return error;
+    }
+    struct fid_entry parent = {.fd = tree->parent_fd, .device = parent_status.st_dev, .inode = parent_status.st_ino};
+    return fid_add(server, fid, fd, tree, &parent, tree->file_name, attr);
+}
+
 static int handle_attach(struct server *server, struct protocol_message *reply)
 {
     const struct protocol_message *request = &server->request;
-    /* One tree is served; the name exists so a later Gofer could serve several. */
-    if (strcmp(request->attach.name, "") != 0 && strcmp(request->attach.name, "/") != 0)
+    const struct gofer_tree *tree = find_tree(server, request->attach.name);
+    if (!tree)
         return -ENOENT;
     int error = fid_check_unused(server, request->attach.fid);
     if (error)
         return error;
-    int fd = open_beneath(server->root_fd, ".", O_PATH | O_DIRECTORY, 0);
+    if (tree->parent_fd >= 0)
+        return attach_file_tree(server, tree, request->attach.fid, &reply->attr);
+    int fd = open_beneath(tree->fd, ".", O_PATH | O_DIRECTORY, 0);
     if (fd < 0)
         return fd;
     error = refuse_kernel_interface(fd);
@@ -327,7 +366,7 @@ static int handle_attach(struct server *server, struct protocol_message *reply)
         close(fd);
         return error;
     }
-    return fid_add(server, request->attach.fid, fd, NULL, NULL, &reply->attr);
+    return fid_add(server, request->attach.fid, fd, tree, NULL, NULL, &reply->attr);
 }
 
 static int handle_walk(struct server *server, struct protocol_message *reply)
@@ -345,7 +384,7 @@ static int handle_walk(struct server *server, struct protocol_message *reply)
     if (fd < 0)
         return fd;
     bool kernel_interface = refuse_kernel_interface(fd) == -EACCES;
-    error = fid_add(server, request->walk.new_fid, fd, directory, request->walk.name, &reply->attr);
+    error = fid_add(server, request->walk.new_fid, fd, directory->tree, directory, request->walk.name, &reply->attr);
     if (!error && kernel_interface)
         fid_lookup(server, request->walk.new_fid)->kernel_interface = true;
     return error;
@@ -426,11 +465,11 @@ static int handle_setattr(struct server *server)
     const struct gofer_setattr *changes = &request->setattr.changes;
     const uint32_t known = GOFER_SETATTR_MODE | GOFER_SETATTR_UID | GOFER_SETATTR_GID | GOFER_SETATTR_SIZE |
                            GOFER_SETATTR_ACCESS_TIME | GOFER_SETATTR_MODIFY_TIME;
-    if (server->read_only)
-        return -EROFS;
     struct fid_entry *entry = fid_lookup(server, request->setattr.fid);
     if (!entry)
         return -EBADF;
+    if (entry->tree->read_only)
+        return -EROFS;
     if (entry->kernel_interface)
         return -EACCES;
     if (changes->mask & ~known)
@@ -459,13 +498,13 @@ static int handle_setattr(struct server *server)
     (O_ACCMODE | O_TRUNC | O_APPEND | O_DIRECTORY | O_NONBLOCK | O_DSYNC | O_SYNC | O_NOATIME | O_DIRECT)
 #define OPEN_REFUSED_FLAGS (O_CREAT | O_EXCL | O_PATH | (O_TMPFILE & ~O_DIRECTORY))
 
-static int check_open_flags(const struct server *server, uint32_t flags)
+static int check_open_flags(const struct fid_entry *entry, uint32_t flags)
 {
     if (flags & OPEN_REFUSED_FLAGS)
         return -EINVAL;
     if ((flags & O_ACCMODE) == O_ACCMODE)
         return -EINVAL;
-    if (server->read_only && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
+    if (entry->tree->read_only && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC)))
         return -EROFS;
     return 0;
 }
@@ -473,24 +512,24 @@ static int check_open_flags(const struct server *server, uint32_t flags)
 static int handle_open(struct server *server, int *donated_fd)
 {
     const struct protocol_message *request = &server->request;
-    int error = check_open_flags(server, request->open.flags);
-    if (error)
-        return error;
     struct fid_entry *entry = fid_lookup(server, request->open.fid);
     if (!entry)
         return -EBADF;
+    int error = check_open_flags(entry, request->open.flags);
+    if (error)
+        return error;
     return reopen_fid(entry, (int)(request->open.flags & OPEN_ALLOWED_FLAGS), donated_fd);
 }
 
 static int handle_create(struct server *server, struct protocol_message *reply, int *donated_fd)
 {
     const struct protocol_message *request = &server->request;
-    if (server->read_only)
-        return -EROFS;
     int error = protocol_check_name(request->create.name);
     struct fid_entry *directory;
     if (!error)
         error = lookup_directory(server, request->create.directory_fid, &directory);
+    if (!error && directory->tree->read_only)
+        error = -EROFS;
     if (!error)
         error = fid_check_unused(server, request->create.new_fid);
     if (!error && (request->create.flags & (O_PATH | O_DIRECTORY | (O_TMPFILE & ~O_DIRECTORY))))
@@ -509,7 +548,7 @@ static int handle_create(struct server *server, struct protocol_message *reply, 
     if (!error && path_fd < 0)
         error = path_fd;
     if (!error)
-        error = fid_add(server, request->create.new_fid, path_fd, directory, name, &reply->attr);
+        error = fid_add(server, request->create.new_fid, path_fd, directory->tree, directory, name, &reply->attr);
     if (!error) {
         struct stat status;
         if (fstat(fd, &status) < 0 || status.st_ino != reply->attr.inode || status.st_dev != reply->attr.device) {
@@ -529,12 +568,12 @@ static int handle_create(struct server *server, struct protocol_message *reply, 
 static int handle_mkdir(struct server *server, struct protocol_message *reply)
 {
     const struct protocol_message *request = &server->request;
-    if (server->read_only)
-        return -EROFS;
     int error = protocol_check_name(request->mkdir.name);
     struct fid_entry *directory;
     if (!error)
         error = lookup_directory(server, request->mkdir.directory_fid, &directory);
+    if (!error && directory->tree->read_only)
+        error = -EROFS;
     if (error)
         return error;
     const char *name = request->mkdir.name;
@@ -558,12 +597,12 @@ static int handle_mkdir(struct server *server, struct protocol_message *reply)
 static int handle_symlink(struct server *server, struct protocol_message *reply)
 {
     const struct protocol_message *request = &server->request;
-    if (server->read_only)
-        return -EROFS;
     int error = protocol_check_name(request->symlink.name);
     struct fid_entry *directory;
     if (!error)
         error = lookup_directory(server, request->symlink.directory_fid, &directory);
+    if (!error && directory->tree->read_only)
+        error = -EROFS;
     if (!error && request->symlink.target[0] == '\0')
         error = -ENOENT;  /* as symlink(2) */
     if (error)
@@ -587,17 +626,19 @@ static int handle_symlink(struct server *server, struct protocol_message *reply)
 static int handle_link(struct server *server)
 {
     const struct protocol_message *request = &server->request;
-    if (server->read_only)
-        return -EROFS;
     int error = protocol_check_name(request->link.name);
     struct fid_entry *directory;
     if (!error)
         error = lookup_directory(server, request->link.directory_fid, &directory);
+    if (!error && directory->tree->read_only)
+        error = -EROFS;
     if (error)
         return error;
     struct fid_entry *target = fid_lookup(server, request->link.target_fid);
     if (!target)
         return -EBADF;
+    if (target->tree != directory->tree)
+        return -EXDEV;
     if (S_ISDIR(target->type))
         return -EPERM;  /* as link(2) */
     const char *name = request->link.name;
@@ -621,12 +662,12 @@ static int handle_link(struct server *server)
 static int handle_unlink(struct server *server)
 {
     const struct protocol_message *request = &server->request;
-    if (server->read_only)
-        return -EROFS;
     int error = protocol_check_name(request->unlink.name);
     struct fid_entry *directory;
     if (!error)
         error = lookup_directory(server, request->unlink.directory_fid, &directory);
+    if (!error && directory->tree->read_only)
+        error = -EROFS;
     if (!error && (request->unlink.flags & ~(uint32_t)AT_REMOVEDIR))
         error = -EINVAL;
     if (error)
@@ -667,8 +708,6 @@ static void follow_rename(struct server *server, const struct fid_entry *old_dir
 static int handle_rename(struct server *server)
 {
     const struct protocol_message *request = &server->request;
-    if (server->read_only)
-        return -EROFS;
     int error = protocol_check_name(request->rename.old_name);
     if (!error)
         error = protocol_check_name(request->rename.new_name);
@@ -677,6 +716,10 @@ static int handle_rename(struct server *server)
         error = lookup_directory(server, request->rename.old_directory_fid, &old_directory);
     if (!error)
         error = lookup_directory(server, request->rename.new_directory_fid, &new_directory);
+    if (!error && old_directory->tree != new_directory->tree)
+        error = -EXDEV;
+    if (!error && old_directory->tree->read_only)
+        error = -EROFS;
     if (error)
         return error;
     if (renameat(old_directory->fd, request->rename.old_name, new_directory->fd, request->rename.new_name) < 0)
@@ -811,12 +854,18 @@ static size_t serve_one(struct server *server, size_t length, int *donated_fd)
 
 int gofer_serve(int socket_fd, int root_directory_fd, bool read_only)
 {
+    const struct gofer_tree root = {.name = "/", .fd = root_directory_fd, .parent_fd = -1, .read_only = read_only};
+    return gofer_serve_trees(socket_fd, &root, 1);
+}
+
+int gofer_serve_trees(int socket_fd, const struct gofer_tree *trees, size_t tree_count)
+{
     struct server *server = calloc(1, sizeof(*server));
     if (!server)
         return -ENOMEM;
     server->socket_fd = socket_fd;
-    server->root_fd = root_directory_fd;
-    server->read_only = read_only;
+    server->trees = trees;
+    server->tree_count = tree_count;
     server->message_oriented = transport_is_message_oriented(socket_fd);
     server->max_message_size = PROTOCOL_MAX_MESSAGE_SIZE;
     /* Modes arrive with the guest's umask already applied by the Sentry; ours must not apply twice. */

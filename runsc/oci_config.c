@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -765,15 +766,37 @@ int oci_config_load(const char *bundle, struct oci_config *config, char *error, 
     return result;
 }
 
+char *oci_mount_host_source(const struct oci_config *config, const struct oci_mount *mount)
+{
+    if (!mount->source)
+        return NULL;
+    if (mount->source[0] == '/')
+        return xstrdup(mount->source);
+    struct text_buffer joined = {0};
+    text_buffer_append(&joined, "%s/%s", config->bundle, mount->source);
+    return joined.data;
+}
+
 int oci_config_check_supported(const struct oci_config *config, char *error, size_t error_size)
 {
     struct parser parser = {.error = error, .error_size = error_size};
     for (size_t i = 0; i < config->mount_count; i++) {
         char path[64];
         index_path(path, sizeof(path), "mounts", i);
-        if (config->mounts[i].kind == OCI_MOUNT_BIND)
-            return fail(&parser, path, "bind mounts (of %s on %s) are not supported yet", config->mounts[i].source,
-                        config->mounts[i].destination);
+        const struct oci_mount *mount = &config->mounts[i];
+        if (mount->kind != OCI_MOUNT_BIND)
+            continue;
+        char *source = oci_mount_host_source(config, mount);
+        struct stat status;
+        int result = 0;
+        if (stat(source, &status) < 0)
+            result = fail(&parser, path, "bind mount source %s: %s", source, strerror(errno));
+        else if (!S_ISDIR(status.st_mode) && !S_ISREG(status.st_mode))
+            result = fail(&parser, path, "bind mount source %s: only directories and regular files can be bind mounted",
+                          source);
+        free(source);
+        if (result < 0)
+            return result;
     }
     for (size_t i = 0; i < config->namespace_count; i++) {
         char path[64];

@@ -99,6 +99,9 @@ int oci_config_parse(const char *json_text, const char *bundle, struct oci_confi
                      size_t error_size);
 /* Reads BUNDLE/config.json and parses it; bundle may be relative (it is made absolute). */
 int oci_config_load(const char *bundle, struct oci_config *config, char *error, size_t error_size);
+/* A bind mount's source on the host, absolute (a relative source is taken from the bundle, as the runtime
+ * spec says); NULL without a source. The caller frees it. */
+char *oci_mount_host_source(const struct oci_config *config, const struct oci_mount *mount);
 /* What parses but this runtime cannot honour yet (bind mounts, joining namespaces...): 0, or -1 with a
  * message naming the field. */
 int oci_config_check_supported(const struct oci_config *config, char *error, size_t error_size);

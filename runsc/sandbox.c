@@ -44,6 +44,39 @@ static void make_mount_point(int root_fd, const char *destination)
         close(directory);
 }
 
+/* A file bind mount needs a file to sit on: its directory as above, then an empty file unless something
+ * (even a symlink, which the Sentry resolves inside the root) is already there. */
+static void make_file_mount_point(int root_fd, const char *destination)
+{
+    char directory[PATH_MAX];
+    snprintf(directory, sizeof(directory), "%s", destination);
+    char *slash = strrchr(directory, '/');
+    if (!slash || slash[1] == '\0')
+        return;
+    *slash = '\0';
+    make_mount_point(root_fd, directory);
+    int directory_fd = dup(root_fd);
+    char *saved = NULL;
+    for (char *name = strtok_r(directory, "/", &saved); name && directory_fd >= 0; name = strtok_r(NULL, "/", &saved)) {
+        int next = strcmp(name, ".") == 0 || strcmp(name, "..") == 0
+                       ? -1
+                       : openat(directory_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(directory_fd);
+        directory_fd = next;
+    }
+    if (directory_fd < 0)
+        return;
+    /* O_PATH fds cannot create: reopen the directory we reached through itself. */
+    int writable = openat(directory_fd, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (writable >= 0) {
+        int file = openat(writable, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (file >= 0)
+            close(file);
+        close(writable);
+    }
+    close(directory_fd);
+}
+
 void sandbox_prepare_rootfs(const struct oci_config *config)
 {
     int root_fd = open(config->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -51,7 +84,7 @@ void sandbox_prepare_rootfs(const struct oci_config *config)
         return;
     for (size_t i = 0; i < config->mount_count; i++) {
         const struct oci_mount *mount = &config->mounts[i];
-        if (mount->kind == OCI_MOUNT_CGROUP || mount->kind == OCI_MOUNT_BIND)
+        if (mount->kind == OCI_MOUNT_CGROUP)
             continue;
         /* Inside another Sentry mount (/dev/pts in /dev) the Sentry makes the directory in memory. */
         bool nested = false;
@@ -61,8 +94,15 @@ void sandbox_prepare_rootfs(const struct oci_config *config)
                 (mount->destination[length] == '/' || length == 1))
                 nested = true;
         }
-        if (!nested)
+        if (nested)
+            continue;
+        struct stat source;
+        char *source_path = mount->kind == OCI_MOUNT_BIND ? oci_mount_host_source(config, mount) : NULL;
+        if (source_path && stat(source_path, &source) == 0 && !S_ISDIR(source.st_mode))
+            make_file_mount_point(root_fd, mount->destination);
+        else
             make_mount_point(root_fd, mount->destination);
+        free(source_path);
     }
     close(root_fd);
 }
@@ -81,10 +121,11 @@ int sandbox_check_config(const struct oci_config *config, char *error, size_t er
     return oci_config_check_supported(config, error, error_size);
 }
 
-/* What the Sentry serves for each OCI mount: every one is its own in-memory file system, never a host mount. */
+/* What the Sentry serves for each OCI mount: its own in-memory file systems, and bind mounts through the
+ * Gofer (the n-th bind mount is the Gofer's tree "bind:n"); never a host mount. */
 static size_t translate_mounts(const struct oci_config *config, struct sentry_mount *mounts)
 {
-    size_t count = 0;
+    size_t count = 0, bind_count = 0;
     for (size_t i = 0; i < config->mount_count; i++) {
         const struct oci_mount *mount = &config->mounts[i];
         struct sentry_mount *out = &mounts[count];
@@ -101,8 +142,15 @@ static size_t translate_mounts(const struct oci_config *config, struct sentry_mo
         case OCI_MOUNT_MQUEUE:  /* POSIX message queues live in a tmpfs-like directory */
             out->kind = SENTRY_MOUNT_TMPFS;
             break;
+        case OCI_MOUNT_BIND: {
+            struct text_buffer name = {0};
+            text_buffer_append(&name, "%s%zu", GOFER_BIND_ATTACH_PREFIX, bind_count++);
+            out->kind = SENTRY_MOUNT_BIND;
+            out->gofer_tree = name.data;
+            out->read_only = mount->read_only;
+            break;
+        }
         case OCI_MOUNT_CGROUP:  /* no cgroupfs inside yet: /sys/fs/cgroup stays as sysfs shows it */
-        case OCI_MOUNT_BIND:    /* refused by oci_config_check_supported */
             continue;
         }
         count++;
@@ -157,6 +205,7 @@ static int oci_sentry_process(const struct runsc_options *options, const struct 
         .platform = options->platform,
         .gofer_socket = gofer_socket,
         .overlay = options->overlay,
+        .root_read_only = config->root_readonly,
         .argv = process->args,
         .envp = process->env,
         .cwd = process->cwd,
@@ -214,8 +263,18 @@ int sandbox_launch(const struct runsc_options *options, const struct oci_config 
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         setsid();
         /* Without root.readonly (and without --overlay) writes reach the rootfs, as with runc. */
+        struct gofer_bind *binds = xcalloc(config->mount_count + 1, sizeof(*binds));
+        size_t bind_count = 0;
+        for (size_t i = 0; i < config->mount_count; i++) {
+            if (config->mounts[i].kind != OCI_MOUNT_BIND)
+                continue;
+            binds[bind_count].host_path = oci_mount_host_source(config, &config->mounts[i]);
+            binds[bind_count++].read_only = config->mounts[i].read_only;
+        }
         struct gofer_config gofer = {.root_path = config->root_path,
-                                     .read_only = config->root_readonly || options->overlay};
+                                     .read_only = config->root_readonly || options->overlay,
+                                     .binds = binds,
+                                     .bind_count = bind_count};
         _exit(gofer_main(&gofer, sockets[0]));
     }
     close(sockets[0]);

@@ -96,12 +96,14 @@ static const char *mount_kind_name(enum sentry_mount_kind kind)
     case SENTRY_MOUNT_PROCFS: return "procfs";
     case SENTRY_MOUNT_SYSFS: return "sysfs";
     case SENTRY_MOUNT_DEVFS: return "devfs";
+    case SENTRY_MOUNT_BIND: return "bind mount";
     }
     return "?";
 }
 
 /* An OCI config's mounts, in its order: a later mount may sit inside an earlier one (/dev then /dev/pts). */
-static int mount_configured_file_systems(const struct vfs_context *ctx, const struct sentry_config *config)
+static int mount_configured_file_systems(const struct vfs_context *ctx, struct gofer_client *gofer,
+                                         const struct sentry_config *config)
 {
     for (size_t i = 0; i < config->mount_count; i++) {
         const struct sentry_mount *mount = &config->mounts[i];
@@ -111,6 +113,9 @@ static int mount_configured_file_systems(const struct vfs_context *ctx, const st
         case SENTRY_MOUNT_PROCFS: error = vfs_mount_procfs(ctx, mount->destination, &sentry_procfs_provider); break;
         case SENTRY_MOUNT_SYSFS: error = vfs_mount_sysfs(ctx, mount->destination); break;
         case SENTRY_MOUNT_DEVFS: error = vfs_mount_devfs(ctx, mount->destination); break;
+        case SENTRY_MOUNT_BIND:
+            error = vfs_mount_gofer_tree(ctx, gofer, mount->gofer_tree, mount->destination, mount->read_only);
+            break;
         }
         if (error < 0) {
             log_error("cannot mount %s on %s: %s", mount_kind_name(mount->kind), mount->destination,
@@ -257,7 +262,7 @@ int sentry_main(const struct sentry_config *config)
     if (!gofer)
         return -ENOMEM;
     struct vfs_path root;
-    error = vfs_make_root(gofer, config->overlay, &root);
+    error = vfs_make_root(gofer, config->overlay, config->root_read_only, &root);
     if (error < 0) {
         log_error("cannot attach the root file system from the Gofer: %s", strerror(-error));
         return error;
@@ -293,7 +298,7 @@ int sentry_main(const struct sentry_config *config)
     task_vfs_context(task, &ctx);
     struct vfs_credentials mount_credentials = {.privileged = true};
     ctx.credentials = &mount_credentials;
-    error = config->custom_mounts ? mount_configured_file_systems(&ctx, config) : mount_special_file_systems(&ctx);
+    error = config->custom_mounts ? mount_configured_file_systems(&ctx, gofer, config) : mount_special_file_systems(&ctx);
     if (error < 0)
         return error;
     if (config->cwd && strcmp(config->cwd, "/") != 0) {

@@ -65,11 +65,19 @@ void task_send_signal(struct task *task, int signal);   /* to this thread, as tg
 /* ---- sandbox start-up (runsc/ calls this in the Sentry process) ---- */
 enum platform_kind { PLATFORM_PTRACE, PLATFORM_SECCOMP_TRAP };
 /* A file system the Sentry itself serves at a path (an OCI config's tmpfs, proc, sysfs, ... mounts). */
-enum sentry_mount_kind { SENTRY_MOUNT_TMPFS, SENTRY_MOUNT_PROCFS, SENTRY_MOUNT_SYSFS, SENTRY_MOUNT_DEVFS };
+enum sentry_mount_kind {
+    SENTRY_MOUNT_TMPFS,
+    SENTRY_MOUNT_PROCFS,
+    SENTRY_MOUNT_SYSFS,
+    SENTRY_MOUNT_DEVFS,
+    SENTRY_MOUNT_BIND,           /* a host file or directory the Gofer serves beside the root */
+};
 struct sentry_mount {
     enum sentry_mount_kind kind;
     const char *destination;     /* absolute, inside the sandbox */
     uint32_t mode;               /* of a tmpfs's root directory */
+    const char *gofer_tree;      /* SENTRY_MOUNT_BIND: the Gofer's attach name for it */
+    bool read_only;              /* SENTRY_MOUNT_BIND: "ro" */
 };
 struct sentry_rlimit {
     int resource;                /* RLIMIT_* */
@@ -79,6 +87,7 @@ struct sentry_config {
     enum platform_kind platform;
     int gofer_socket;            /* connected to the Gofer */
     bool overlay;                /* in-memory upper layer on the root */
+    bool root_read_only;         /* without overlay: the root is mounted read-only (OCI root.readonly) */
     char *const *argv;           /* the first process */
     char *const *envp;
     const char *cwd;             /* inside the sandbox */

@@ -460,7 +460,8 @@ void vfs_mount_put(struct vfs_mount *mount)
 
 int vfs_mount_attach(const struct vfs_path *where, struct vfs_mount *mount)
 {
-    if (!S_ISDIR(where->dentry->inode->mode))
+    /* As Linux's graft_tree: a directory only on a directory, a file only on a non-directory. */
+    if (S_ISDIR(where->dentry->inode->mode) != S_ISDIR(mount->root->inode->mode))
         return -ENOTDIR;
     if (where->dentry->unlinked)
         return -ENOENT;

@@ -45,8 +45,13 @@ struct vfs_context {
 
 /* ---- set-up of the sandbox's mount tree ---- */
 /* The root: gofer-served host tree (read-only underneath), with an in-memory upper layer when overlay is set:
- * writes, creations and deletions then live in Sentry memory and vanish with the sandbox. */
-int vfs_make_root(struct gofer_client *gofer, bool overlay, struct vfs_path *root_out);
+ * writes, creations and deletions then live in Sentry memory and vanish with the sandbox. Without overlay,
+ * read_only mounts the served tree read-only (an OCI root.readonly). */
+int vfs_make_root(struct gofer_client *gofer, bool overlay, bool read_only, struct vfs_path *root_out);
+/* A bind mount: the Gofer's tree attach_name (a directory or a single file) mounted at target, which is made
+ * (directory or empty file) when missing. Writes reach the host unless read_only. */
+int vfs_mount_gofer_tree(const struct vfs_context *ctx, struct gofer_client *gofer, const char *attach_name,
+                         const char *target, bool read_only);
 /* Mount a file system at target (resolved in ctx), creating the directory in the overlay if it is missing. */
 int vfs_mount_tmpfs(const struct vfs_context *ctx, const char *target, uint32_t mode);
 int vfs_mount_devfs(const struct vfs_context *ctx, const char *target);

@@ -354,10 +354,9 @@ static void test_symlinks_are_never_followed(void **state)
         size_t count;
         struct gofer_dirent entries[4];
         assert_int_equal(gofer_readdir(harness->client, link, 0, entries, 4, &count), -ENOTDIR);
-        /* Read-only refuses mutations before looking at the fid. */
+        /* A tree's read-only flag is its fids': a mutation looks at the fid first, then refuses. */
         int refused = harness->read_only ? -EROFS : 0;
-        assert_int_equal(gofer_create(harness->client, link, "x", O_WRONLY, 0600, 0, 0, &beyond, NULL, &fd),
-                         refused ? refused : -ENOTDIR);
+        assert_int_equal(gofer_create(harness->client, link, "x", O_WRONLY, 0600, 0, 0, &beyond, NULL, &fd), -ENOTDIR);
         struct gofer_setattr chmod = {.mask = GOFER_SETATTR_MODE, .mode = 0777};
         assert_int_equal(gofer_setattr(harness->client, link, &chmod), refused ? refused : -EOPNOTSUPP);
         struct gofer_setattr truncate = {.mask = GOFER_SETATTR_SIZE, .size = 0};
@@ -1143,6 +1142,80 @@ static void test_gofer_main_confines_itself_and_serves(void **state)
     assert_int_equal(WEXITSTATUS(exit_status), 0);
 }
 
+/* Bind mount sources served beside the root: a directory read-write, the same read-only, and a single file
+ * (a symlink to it on the host is followed, as the source is the operator's). Each tree keeps its own
+ * read-only flag, nothing links or renames between trees, and an unknown tree name is ENOENT. */
+static void test_gofer_main_serves_bind_trees(void **state)
+{
+    struct harness *harness = *state;
+    char outside[] = "/tmp/gofer-bind-XXXXXX";
+    assert_non_null(mkdtemp(outside));
+    write_file(outside, "data.txt", "bound\n", 0644);
+    char file_path[PATH_MAX], link_path[PATH_MAX];
+    snprintf(file_path, sizeof(file_path), "%s/data.txt", outside);
+    snprintf(link_path, sizeof(link_path), "%s/link-to-data", outside);
+    assert_int_equal(symlink(file_path, link_path), 0);
+    int sockets[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(sockets[0]);
+        const struct gofer_bind binds[] = {{outside, false}, {outside, true}, {link_path, true}};
+        struct gofer_config config = {.root_path = harness->root, .binds = binds, .bind_count = 3};
+        _exit(gofer_main(&config, sockets[1]));
+    }
+    close(sockets[1]);
+    struct timeval timeout = {.tv_sec = 5};
+    setsockopt(sockets[0], SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    struct gofer_client *client = gofer_client_new(sockets[0]);
+    uint32_t root, writable, read_only, file, data, nope;
+    struct gofer_attr attr;
+    assert_int_equal(gofer_attach(client, "/", &root, &attr), 0);
+    assert_int_equal(gofer_attach(client, "bind:0", &writable, &attr), 0);
+    assert_true(S_ISDIR(attr.mode));
+    assert_int_equal(gofer_attach(client, "bind:1", &read_only, &attr), 0);
+    assert_int_equal(gofer_attach(client, "bind:2", &file, &attr), 0);
+    assert_true(S_ISREG(attr.mode));
+    assert_int_equal(attr.size, strlen("bound\n"));
+    assert_int_equal(gofer_attach(client, "bind:3", &nope, &attr), -ENOENT);
+    assert_int_equal(gofer_attach(client, "../", &nope, &attr), -ENOENT);
+
+    int fd;
+    assert_int_equal(gofer_open(client, file, O_RDONLY, &fd), 0);
+    char content[16] = {0};
+    assert_int_equal(read(fd, content, sizeof(content) - 1), strlen("bound\n"));
+    assert_string_equal(content, "bound\n");
+    close(fd);
+    assert_int_equal(gofer_open(client, file, O_RDWR, &fd), -EROFS);
+
+    uint32_t created;
+    assert_int_equal(gofer_create(client, writable, "new.txt", O_RDWR, 0644, -1, -1, &created, NULL, &fd), 0);
+    close(fd);
+    char new_path[PATH_MAX];
+    snprintf(new_path, sizeof(new_path), "%s/new.txt", outside);
+    assert_int_equal(access(new_path, F_OK), 0);
+    assert_int_equal(gofer_mkdir(client, read_only, "dir", 0755, -1, -1, NULL), -EROFS);
+    assert_int_equal(gofer_walk(client, read_only, "data.txt", &data, NULL), 0);
+    assert_int_equal(gofer_open(client, data, O_WRONLY, &fd), -EROFS);
+    assert_int_equal(gofer_unlink(client, read_only, "data.txt", 0), -EROFS);
+    /* one host directory, two trees: still no crossing between them */
+    assert_int_equal(gofer_rename(client, writable, "new.txt", root, "moved.txt"), -EXDEV);
+    assert_int_equal(gofer_link(client, root, "linked.txt", created), -EXDEV);
+    assert_false(host_exists(harness, "moved.txt"));
+    assert_false(host_exists(harness, "linked.txt"));
+
+    gofer_client_free(client);
+    int exit_status;
+    assert_int_equal(waitpid(pid, &exit_status, 0), pid);
+    assert_true(WIFEXITED(exit_status));
+    assert_int_equal(WEXITSTATUS(exit_status), 0);
+    unlink(new_path);
+    unlink(link_path);
+    unlink(file_path);
+    rmdir(outside);
+}
+
 static void test_gofer_main_fails_cleanly_without_a_root(void **state)
 {
     (void)state;
@@ -1190,6 +1263,7 @@ int main(void)
         cmocka_unit_test(test_kernel_interface_filesystems_are_refused),
         cmocka_unit_test(test_client_rejects_lying_replies),
         cmocka_unit_test_setup_teardown(test_gofer_main_confines_itself_and_serves, setup_raw, teardown),
+        cmocka_unit_test_setup_teardown(test_gofer_main_serves_bind_trees, setup_raw, teardown),
         cmocka_unit_test(test_gofer_main_fails_cleanly_without_a_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

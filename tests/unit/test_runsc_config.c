@@ -104,7 +104,7 @@ static void test_full_config(void **state)
     assert_int_equal(config.resources.cpu_shares, 512);
     assert_string_equal(config.annotations[0], "k");
     assert_string_equal(config.annotations[1], "v");
-    /* parses, but bind mounts are not served yet: the check names the mount */
+    /* parses, but the bind mount's source (/host) does not exist: the check names the mount */
     assert_int_equal(oci_config_check_supported(&config, error, sizeof(error)), -1);
     assert_non_null(strstr(error, "mounts[2]"));
     oci_config_free(&config);

@@ -118,7 +118,7 @@ static int setup_with(void **state, bool overlay)
     harness->overlay = overlay;
     harness->client = gofer_client_new(sockets[0]);
     assert_non_null(harness->client);
-    assert_int_equal(vfs_make_root(harness->client, overlay, &harness->root), 0);
+    assert_int_equal(vfs_make_root(harness->client, overlay, false, &harness->root), 0);
     harness->ctx = (struct vfs_context){.root = harness->root, .cwd = harness->root,
                                         .credentials = &root_credentials, .umask = 022, .pid = 1, .tid = 1};
     *state = harness;
