@@ -456,6 +456,8 @@ static int run_exec(const struct runsc_options *options, const struct exec_reque
                 dup2(null, i);
             close(null);
         }
+        int keep[] = {fd, log_file_descriptor()};
+        runsc_close_inherited_fds(keep, ARRAY_SIZE(keep));
         setsid();
         _exit(wait_for_exit(fd));
     }

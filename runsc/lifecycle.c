@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -479,12 +480,47 @@ static int supervise(const struct runsc_options *options, const struct oci_confi
     return code;
 }
 
+/* Closes every fd above stdio but those in keep. */
+static void close_inherited_fds(const int *keep, size_t keep_count)
+{
+    DIR *listing = opendir("/proc/self/fd");
+    if (!listing)
+        return;
+    int inherited[256];
+    size_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(listing)) && count < ARRAY_SIZE(inherited)) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        int fd = atoi(entry->d_name);
+        bool kept = fd < 3 || fd == dirfd(listing);
+        for (size_t i = 0; i < keep_count; i++)
+            kept = kept || keep[i] == fd;
+        if (!kept)
+            inherited[count++] = fd;
+    }
+    closedir(listing);
+    for (size_t i = 0; i < count; i++)
+        close(inherited[i]);
+}
+
 static int load_checked_config(const struct runsc_options *options, const char *bundle, struct oci_config *config)
 {
     char error[ERROR_SIZE];
     if (oci_config_load(bundle, config, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
         return -1;
+    }
+    /* --network=none (runsc's flag, which engines pass to it): the sandbox never touches the host's network, so
+     * the network namespace an engine prepared (docker's --network=host, podman's netns) is not joined, and
+     * not needed. Without the flag such a path is refused, as every other namespace path is. */
+    if (options->network && strcmp(options->network, "none") == 0) {
+        for (size_t i = 0; i < config->namespace_count; i++) {
+            if (config->namespaces[i].type == CLONE_NEWNET && config->namespaces[i].path) {
+                free(config->namespaces[i].path);
+                config->namespaces[i].path = NULL;
+            }
+        }
     }
     if (sandbox_check_config(config, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
@@ -560,6 +596,11 @@ static int container_create(const struct runsc_options *options, const struct cr
     }
     if (supervisor == 0) {
         close(report[0]);
+        /* Engines hand the runtime pipes of their own (conmon's sync pipe, a shim's output pipe) and wait
+         * for them to close; runc closes them in the container, and so does the supervisor, which outlives
+         * `create`. */
+        int keep[] = {report[1], console_fd, log_file_descriptor()};
+        close_inherited_fds(keep, ARRAY_SIZE(keep));
         setsid();
         _exit(supervise(options, &config, directory, console_fd, report[1]));
     }
@@ -1266,6 +1307,8 @@ bool runsc_is_flag(const char *argument, const char *long_name, const char *shor
 }
 
 int runsc_write_pid_file(const char *path, int pid) { return write_pid_file(path, (pid_t)pid); }
+
+void runsc_close_inherited_fds(const int *keep, size_t keep_count) { close_inherited_fds(keep, keep_count); }
 
 int runsc_open_console(const char *socket_path, char *error, size_t error_size)
 {

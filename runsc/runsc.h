@@ -60,6 +60,9 @@ const char *runsc_take_value(int argc, char **argv, int *index, const char *long
 bool runsc_is_flag(const char *argument, const char *long_name, const char *short_name);
 int runsc_write_pid_file(const char *path, int pid);
 int runsc_open_console(const char *socket_path, char *error, size_t error_size);
+/* Closes every fd above stdio but those in keep: a process that outlives the CLI must not hold the pipes
+ * an engine gave the CLI and reads until EOF. */
+void runsc_close_inherited_fds(const int *keep, size_t keep_count);
 /* `usandbox install [--runtime-name NAME] [--config FILE] ...` (runsc/install.c). */
 int runsc_install(int argc, char **argv);
 

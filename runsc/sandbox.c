@@ -257,8 +257,16 @@ int sandbox_launch(const struct runsc_options *options, const struct oci_config 
     }
     if (sandbox->gofer_pid == 0) {
         close(sockets[1]);
-        if (console_fd >= 0)
+        if (console_fd >= 0) {
             close(console_fd);
+            /* With a terminal, our stdio is the pipe an engine reads `create`'s output from until EOF
+             * (containerd's shim): the Gofer, which lives as long as the container, must not hold it. */
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            for (int fd = 0; fd < 3 && null >= 0; fd++)
+                dup2(null, fd);
+            if (null > 2)
+                close(null);
+        }
         runsc_open_component_log(options, "gofer");
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         setsid();
