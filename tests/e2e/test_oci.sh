@@ -120,6 +120,87 @@ _e2e_sandbox_run /dev/null "${OCI[@]}" delete created1
 expect_sandbox "delete: a created, never started container" 0 ""
 expect_that "delete: its sandbox is gone" "no $ROOT/created1" test ! -e "$ROOT/created1"
 
+# The process engines watch: create's --pid-file names a process that a subreaper (conmon, containerd's
+# shim) reaps once `create` has exited, with the container's exit status; SIGKILL on it ends the sandbox.
+SUBREAPER=$(cd "$(dirname "$0")" && pwd)/programs/subreaper.py
+make_bundle "$BUNDLE" '["sh", "-c", "sleep 0.2; exit 42"]'
+_e2e_sandbox_run /dev/null env PID_FILE="$WORK/reaped.pid" THEN="${OCI[*]} start reaped1" \
+  python3 "$SUBREAPER" "${OCI[@]}" create --bundle "$BUNDLE" --pid-file "$WORK/reaped.pid" reaped1
+expect_sandbox "create --pid-file: a subreaper reaps that pid with the container's exit status" 0 "exit 42"
+expect_that "create --pid-file: the exit status is recorded for state" "42 in exit_status" \
+  grep -qx 42 "$ROOT/reaped1/exit_status"
+"${OCI[@]}" delete reaped1
+make_bundle "$BUNDLE" '["sleep", "100"]'
+"${OCI[@]}" create --bundle "$BUNDLE" --pid-file "$WORK/killed.pid" killed1 >/dev/null 2>&1
+"${OCI[@]}" start killed1
+state_pid=$("${OCI[@]}" state killed1 | sed -n 's/.*"pid": *\([0-9]*\).*/\1/p')
+expect_that "state: pid is the --pid-file's" "$state_pid = $(cat "$WORK/killed.pid")" \
+  test "$state_pid" = "$(cat "$WORK/killed.pid")"
+sentry_pid=$(sed -n 's/.*"usandboxSentryPid":\([0-9]*\).*/\1/p' "$ROOT/killed1/state.json")
+kill -KILL "$state_pid"
+for _ in $(seq 1 50); do kill -0 "$sentry_pid" 2>/dev/null || break; sleep 0.1; done
+expect_that "SIGKILL on that pid takes the sandbox with it" "Sentry $sentry_pid gone, state stopped" \
+  eval '! kill -0 "$sentry_pid" 2>/dev/null && [ "$(status_of killed1)" = stopped ]'
+"${OCI[@]}" delete killed1
+
+# exec: a second process inside the running sandbox, with runc's flags or a --process JSON.
+make_bundle "$BUNDLE" '["sh", "-c", "echo ready; while :; do sleep 0.1; done"]'
+"${OCI[@]}" create --bundle "$BUNDLE" exec1 >"$WORK/exec1.out" 2>&1
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 true
+expect_sandbox "exec: refused before start" 1 ""
+"${OCI[@]}" start exec1
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 sh -c 'echo $GREETING; echo parent $PPID; hostname; exit 5'
+expect_sandbox "exec: output, environment, no parent in the sandbox, exit status" 5 "hi
+parent 0
+oci-test"
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec --env GREETING=changed --env NEW=1 --cwd /tmp --user 1000:100 exec1 \
+  sh -c 'echo $GREETING $NEW; pwd; id -u; id -g'
+expect_sandbox "exec: --env, --cwd, --user" 0 "changed 1
+/tmp
+1000
+100"
+printf 'line one\n' >"$WORK/exec.stdin"
+_e2e_sandbox_run "$WORK/exec.stdin" "${OCI[@]}" exec exec1 cat
+expect_sandbox "exec: the caller's stdin is the process's" 0 "line one"
+cat >"$WORK/process.json" <<'JSON'
+{"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo from $FROM; pwd"],
+ "env": ["PATH=/bin", "FROM=process.json"], "cwd": "/proc"}
+JSON
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec --process "$WORK/process.json" exec1
+expect_sandbox "exec --process: the JSON's args, env and cwd" 0 "from process.json
+/proc"
+echo '{"args": [], "cwd": "/"}' >"$WORK/bad-process.json"
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec --process "$WORK/bad-process.json" exec1
+expect_sandbox "exec --process: a malformed process is refused" 1 ""
+expect_that "exec --process: the message names the field" "stderr mentions process.args" \
+  grep -qF process.args "$SB_ERR"
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 no-such-program
+expect_sandbox "exec: a missing program exits 127" 127 ""
+expect_that "exec: ... with runc's words, which engines recognise" "executable file not found" \
+  grep -qF 'executable file not found in $PATH' "$SB_ERR"
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 sh -c 'kill -TERM $$'
+expect_sandbox "exec: a process killed by a signal exits 128+signal" 143 ""
+_e2e_sandbox_run /dev/null env PID_FILE="$WORK/exec.pid" \
+  python3 "$SUBREAPER" "${OCI[@]}" exec --detach --pid-file "$WORK/exec.pid" exec1 sh -c 'sleep 0.2; exit 9'
+expect_sandbox "exec --detach --pid-file: a subreaper reaps that pid with the process's status" 0 "exit 9"
+# In a subshell of its own, whose "Killed" notice goes to /dev/null.
+("${OCI[@]}" exec exec1 sh -c 'echo $$ >/tmp/victim; exec sleep 100' &
+ echo $! >"$WORK/client.pid"
+ wait) >/dev/null 2>&1 &
+for _ in $(seq 1 50); do "${OCI[@]}" exec exec1 cat /tmp/victim >/dev/null 2>&1 && break; sleep 0.1; done
+kill -KILL "$(cat "$WORK/client.pid")"
+wait
+victim_gone() { "${OCI[@]}" exec exec1 sh -c 'kill -0 $(cat /tmp/victim) 2>/dev/null && echo alive || echo gone'; }
+for _ in $(seq 1 50); do [ "$(victim_gone)" = gone ] && break; sleep 0.1; done
+expect_that "exec: killing the exec client kills its process" "gone" test "$(victim_gone)" = gone
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 sh -c 'kill -0 1 && echo init lives'
+expect_sandbox "exec: the container's init is untouched" 0 "init lives"
+"${OCI[@]}" kill exec1 KILL
+for _ in $(seq 1 50); do [ "$(status_of exec1)" = stopped ] && break; sleep 0.1; done
+_e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 true
+expect_sandbox "exec: refused in a stopped container" 1 ""
+"${OCI[@]}" delete exec1
+
 # Malformed configs: exit 1, a message naming the field, nothing in --root.
 bad_config() {  # NAME FIELD SED-EXPRESSION
   local name=$1 field=$2 expression=$3
