@@ -201,6 +201,35 @@ _e2e_sandbox_run /dev/null "${OCI[@]}" exec exec1 true
 expect_sandbox "exec: refused in a stopped container" 1 ""
 "${OCI[@]}" delete exec1
 
+# install: docker's daemon.json gains the runtime, every other key stays; containerd's handler section.
+echo '{"iptables": false, "runtimes": {"runc-old": {"path": "/usr/bin/runc"}}}' >"$WORK/daemon.json"
+usandbox_raw install --config "$WORK/daemon.json" -- --network=none --platform=ptrace
+expect_sandbox "install: exit 0" 0 "Runtime usandbox added to $WORK/daemon.json; restart dockerd (or send it SIGHUP) and use docker run --runtime=usandbox"
+expect_that "install: daemon.json has the runtime, its flags and the other keys" "python3 checks the JSON" \
+  python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); r=c["runtimes"]
+assert c["iptables"] is False and r["runc-old"] == {"path": "/usr/bin/runc"}, c
+assert r["usandbox"] == {"path": sys.argv[2], "runtimeArgs": ["--network=none", "--platform=ptrace"]}, r' \
+  "$WORK/daemon.json" "$USANDBOX"
+usandbox_raw install --config "$WORK/daemon.json" --runtime-name sandboxed
+expect_that "install: a second name is added beside the first" "runtimes.sandboxed and runtimes.usandbox" \
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["runtimes"]; assert set(r)=={"runc-old","usandbox","sandboxed"}, r' \
+  "$WORK/daemon.json"
+echo '{"runtimes": [' >"$WORK/broken.json"
+usandbox_raw install --config "$WORK/broken.json"
+expect_sandbox "install: a malformed daemon.json is refused" 1 ""
+expect_that "install: ... and left as it was" "unchanged" test "$(cat "$WORK/broken.json")" = '{"runtimes": ['
+usandbox_raw install --containerd
+expect_sandbox "install --containerd: the runtime handler section" 0 \
+  "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.usandbox]
+  runtime_type = \"io.containerd.runc.v2\"
+[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.usandbox.options]
+  BinaryName = \"$USANDBOX\""
+usandbox_raw install --containerd-config "$WORK/config.toml"
+usandbox_raw install --containerd-config "$WORK/config.toml"
+expect_sandbox "install --containerd-config: a second time is refused" 1 ""
+expect_that "install --containerd-config: the section is there once" "one header" \
+  test "$(grep -c 'runtimes.usandbox]' "$WORK/config.toml")" = 1
+
 # Malformed configs: exit 1, a message naming the field, nothing in --root.
 bad_config() {  # NAME FIELD SED-EXPRESSION
   local name=$1 field=$2 expression=$3
