@@ -178,19 +178,11 @@ static void accept_connection(void)
 
 /* ---- the request ---- */
 
-struct exec_request {
-    struct sentry_exec_request header;
-    uint32_t groups[SENTRY_EXEC_GROUPS_MAXIMUM];
-    const char *cwd;
-    char **argv;  /* NULL-terminated, pointing into the message */
-    char **envp;
-};
-
-/* Checks everything about the message. 0, or -EINVAL (-E2BIG for sizes) with nothing allocated. */
-static int parse_request(char *buffer, size_t length, struct exec_request *request)
+int control_parse_request(const char *buffer, size_t length, struct control_request *request)
 {
-    if (length < sizeof(request->header))
-        return -EINVAL;
+    memset(request, 0, sizeof(*request));
+    if (length < sizeof(request->header) || length > SENTRY_EXEC_MESSAGE_MAXIMUM)
+        return length > SENTRY_EXEC_MESSAGE_MAXIMUM ? -E2BIG : -EINVAL;
     memcpy(&request->header, buffer, sizeof(request->header));
     const struct sentry_exec_request *header = &request->header;
     if (header->magic != SENTRY_EXEC_MAGIC || header->version != SENTRY_EXEC_VERSION)
@@ -203,56 +195,53 @@ static int parse_request(char *buffer, size_t length, struct exec_request *reque
         header->argument_count > SENTRY_EXEC_STRINGS_MAXIMUM ||
         header->environment_count > SENTRY_EXEC_STRINGS_MAXIMUM - header->argument_count)
         return -E2BIG;
-    /* Every size is bounded above, so these sums cannot overflow a size_t. */
+    /* Every count is bounded above and length is at most the message maximum: no sum here overflows. */
     size_t groups_length = (size_t)header->group_count * sizeof(uint32_t);
     if ((size_t)header->strings_length + groups_length + sizeof(*header) != length)
         return -EINVAL;
     memcpy(request->groups, buffer + sizeof(*header), groups_length);
-    char *strings = buffer + sizeof(*header) + groups_length;
+    const char *strings = buffer + sizeof(*header) + groups_length;
     size_t strings_length = header->strings_length;
+    /* cwd, the arguments, the environment: exactly that many NUL-terminated strings, filling the rest. */
     size_t expected = 1 + (size_t)header->argument_count + header->environment_count;
-    char **pointers = xcalloc(expected + 2, sizeof(char *));
+    const char **pointers = xcalloc(expected, sizeof(char *));
     size_t found = 0, offset = 0;
     while (offset < strings_length && found < expected) {
-        char *end = memchr(strings + offset, '\0', strings_length - offset);
+        const char *end = memchr(strings + offset, '\0', strings_length - offset);
         if (!end)
             break;
         pointers[found++] = strings + offset;
         offset = (size_t)(end - strings) + 1;
     }
-    if (found != expected || offset != strings_length) {
+    bool valid = found == expected && offset == strings_length && pointers[0][0] == '/' &&
+                 strlen(pointers[0]) < PATH_MAX && pointers[1][0] != '\0' && strlen(pointers[1]) < PATH_MAX;
+    if (!valid) {
         free(pointers);
         return -EINVAL;
     }
-    request->cwd = pointers[0];
-    if (request->cwd[0] != '/' || strlen(request->cwd) >= PATH_MAX || pointers[1][0] == '\0' ||
-        strlen(pointers[1]) >= PATH_MAX) {
-        free(pointers);
-        return -EINVAL;
-    }
-    /* argv and envp as two NULL-terminated arrays: argv's terminator sits where envp starts. */
+    request->cwd = xstrdup(pointers[0]);
     request->argv = xcalloc(header->argument_count + 1, sizeof(char *));
     request->envp = xcalloc(header->environment_count + 1, sizeof(char *));
     for (size_t i = 0; i < header->argument_count; i++)
         request->argv[i] = xstrdup(pointers[1 + i]);
     for (size_t i = 0; i < header->environment_count; i++)
         request->envp[i] = xstrdup(pointers[1 + header->argument_count + i]);
-    request->cwd = xstrdup(request->cwd);
     free(pointers);
     return 0;
 }
 
-static void free_request(struct exec_request *request)
+void control_request_free(struct control_request *request)
 {
     string_array_free(request->argv);
     string_array_free(request->envp);
-    free((char *)request->cwd);
+    free(request->cwd);
+    memset(request, 0, sizeof(*request));
 }
 
 /* The new process: its own thread group, session and process group in the sandbox's pid namespace, with no
  * parent inside it (getppid() is 0, as for a process runc exec joins to the namespace), the container's
  * root, init's resource limits, and the three fds as its 0, 1, 2. Returns its pid or -errno. */
-static int32_t start_process(const struct exec_request *request, const int stdio[3], struct thread_group **out)
+static int32_t start_process(const struct control_request *request, const int stdio[3], struct thread_group **out)
 {
     struct thread_group *init = thread_group_by_tgid(1);
     struct task *init_task = init && !init->exiting && !init->zombie ? thread_group_leader(init) : NULL;
@@ -349,13 +338,13 @@ static void serve_request(struct control_connection *connection)
     int count = take_received_fds(&message, stdio, 3);
     if (count < 0)
         stdio[0] = stdio[1] = stdio[2] = -1;  /* already closed */
-    struct exec_request request;
+    struct control_request request;
     memset(&request, 0, sizeof(request));
     int error = 0;
     if (count != 3 || (message.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) || (size_t)got > SENTRY_EXEC_MESSAGE_MAXIMUM)
         error = (message.msg_flags & MSG_TRUNC) ? -E2BIG : -EINVAL;
     if (error == 0)
-        error = parse_request(buffer, (size_t)got, &request);
+        error = control_parse_request(buffer, (size_t)got, &request);
     free(buffer);
     int32_t pid = error;
     if (error == 0) {
@@ -367,7 +356,7 @@ static void serve_request(struct control_connection *connection)
         } else {
             log_info("exec: cannot start %s: %s", request.argv[0], strerror(-pid));
         }
-        free_request(&request);
+        control_request_free(&request);
     } else {
         log_warning("exec: a malformed request (%s); refused", strerror(-error));
     }

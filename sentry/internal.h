@@ -284,6 +284,16 @@ void control_initialize(int control_fd);
 /* The fds the event loop polls for control (at most maximum), and what to do when it saw their events. */
 size_t control_poll_fds(struct pollfd *fds, size_t maximum);
 void control_handle_events(const struct pollfd *fds, size_t count);
+/* One exec request as the Sentry took it apart (control.c); argv, envp and cwd are its own copies. */
+struct control_request {
+    struct sentry_exec_request header;
+    uint32_t groups[SENTRY_EXEC_GROUPS_MAXIMUM];
+    char *cwd;
+    char **argv, **envp;  /* NULL-terminated */
+};
+/* Checks a whole request message (hostile input): 0, or -EINVAL / -E2BIG with nothing allocated. */
+int control_parse_request(const char *buffer, size_t length, struct control_request *request);
+void control_request_free(struct control_request *request);
 /* A bare command name looked up along envp's PATH (or the default one), as execvp would; to free. */
 char *sentry_resolve_command(const struct vfs_context *ctx, const char *command, char *const *envp);
 
