@@ -91,4 +91,27 @@ uint64_t monotonic_nanoseconds(void);
  * confinement so later calls answer from the cache. */
 long host_cpu_count(void);
 
+/* ---- the memory file (memory_file.c) ----
+ * One sparse memfd holds every application page and the data of in-memory files (tmpfs), mapped whole into
+ * this process; stubs map ranges of it, so a page can be shared by the Sentry, files and address spaces.
+ * Single-threaded use (the Sentry's event loop). */
+int memory_initialize(void); /* the memfd, or -errno; later calls of the functions below do it if needed */
+int memory_file_descriptor(void);
+void *memory_at(uint64_t offset);
+int64_t memory_allocate(uint64_t length); /* offset, or -ENOMEM */
+void memory_free(uint64_t offset, uint64_t length);
+void memory_release_pages(uint64_t offset, uint64_t length); /* drop contents, keep the range allocated */
+void memory_copy(uint64_t destination, uint64_t source, uint64_t length);
+uint64_t memory_data_bytes(uint64_t offset, uint64_t length); /* how much of the range the host holds pages for */
+
+/* A range of the memory file shared by whoever maps or holds it (VMAs of one or more address spaces, a
+ * tmpfs file); freed with the last reference. */
+struct memory_region {
+    uint64_t offset, length;
+    int references;
+};
+struct memory_region *memory_region_new(uint64_t length); /* one reference, or NULL when the file is full */
+void memory_region_get(struct memory_region *region);
+void memory_region_put(struct memory_region *region);     /* NULL is ignored */
+
 #endif

@@ -640,6 +640,14 @@ static int parse_resources(struct parser *parser, struct json_object *value, str
         if ((field = member(group, "shares")) &&
             parse_unsigned64(parser, "linux.resources.cpu.shares", field, &resources->cpu_shares) < 0)
             return -1;
+        if ((field = member(group, "quota")) &&
+            parse_integer(parser, "linux.resources.cpu.quota", field, -1, INT64_MAX, &resources->cpu_quota) < 0)
+            return -1;
+        if (resources->cpu_quota == 0)
+            resources->cpu_quota = -1;
+        if ((field = member(group, "period")) &&
+            parse_unsigned64(parser, "linux.resources.cpu.period", field, &resources->cpu_period) < 0)
+            return -1;
     }
     return 0;
 }
@@ -652,6 +660,9 @@ static int parse_linux(struct parser *parser, struct json_object *value, struct 
     if ((field = member(value, "namespaces")) && parse_namespaces(parser, field, config) < 0)
         return -1;
     if ((field = member(value, "resources")) && parse_resources(parser, field, &config->resources) < 0)
+        return -1;
+    if ((field = member(value, "cgroupsPath")) &&
+        parse_string(parser, "linux.cgroupsPath", field, false, &config->cgroups_path) < 0)
         return -1;
     return 0;
 }
@@ -716,6 +727,7 @@ int oci_config_parse(const char *json_text, const char *bundle, struct oci_confi
     memset(config, 0, sizeof(*config));
     config->resources.memory_limit = -1;
     config->resources.pids_limit = -1;
+    config->resources.cpu_quota = -1;
     config->bundle = xstrdup(bundle);
     struct parser parser = {.error = error, .error_size = error_size};
     enum json_tokener_error parse_error = json_tokener_success;
@@ -830,6 +842,7 @@ void oci_config_free(struct oci_config *config)
     free(process->rlimits);
     free(config->root_path);
     free(config->hostname);
+    free(config->cgroups_path);
     for (size_t i = 0; i < config->mount_count; i++) {
         free(config->mounts[i].type);
         free(config->mounts[i].destination);

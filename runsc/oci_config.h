@@ -75,6 +75,8 @@ struct oci_resources {
     int64_t memory_limit;  /* bytes, -1 = none */
     int64_t pids_limit;    /* -1 = none */
     uint64_t cpu_shares;   /* 0 = none */
+    int64_t cpu_quota;     /* microseconds per period, -1 = none */
+    uint64_t cpu_period;   /* microseconds, 0 = the kernel's default */
 };
 
 struct oci_config {
@@ -89,6 +91,7 @@ struct oci_config {
     struct oci_namespace *namespaces;
     size_t namespace_count;
     struct oci_resources resources;
+    char *cgroups_path;    /* linux.cgroupsPath; NULL when absent */
     struct oci_hook_list prestart, create_runtime, create_container, start_container, poststart, poststop;
     char **annotations;    /* NULL-terminated key, value, key, value...; never NULL */
 };

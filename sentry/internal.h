@@ -13,21 +13,6 @@
 #include "sentry/sentry.h"
 #include "vfs/vfs.h"
 
-/* ---- memory file (memory.c) ---- */
-int memory_initialize(void); /* the memfd, or -errno */
-int memory_file_descriptor(void);
-void *memory_at(uint64_t offset);
-int64_t memory_allocate(uint64_t length); /* offset, or -ENOMEM */
-void memory_free(uint64_t offset, uint64_t length);
-void memory_release_pages(uint64_t offset, uint64_t length); /* drop contents, keep the range allocated */
-void memory_copy(uint64_t destination, uint64_t source, uint64_t length);
-
-/* A range of the memory file shared by every VMA (of one or more address spaces) that maps it. */
-struct memory_region {
-    uint64_t offset, length;
-    int references;
-};
-
 /* ---- address spaces (mm.c) ---- */
 struct vma {
     uint64_t start, end;
@@ -35,6 +20,8 @@ struct vma {
     int flags;                      /* MAP_SHARED or MAP_PRIVATE, MAP_ANONYMOUS, MAP_GROWSDOWN */
     struct memory_region *region;   /* where the pages live */
     uint64_t region_offset;         /* of start, within region */
+    bool file_pages;                /* private but read-only over the file's own or cached pages (region
+                                     * shared with the file): copied before it may become writable */
     struct vfs_file *file;          /* backing file for /proc/PID/maps, or NULL */
     uint64_t file_offset;
     char name[32];                  /* "[heap]", "[stack]" or "" */
@@ -61,6 +48,11 @@ void mm_put(struct mm *mm);
 int mm_clear(struct mm *mm);
 long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, struct vfs_file *file,
             uint64_t file_offset);
+/* MAP_SHARED of a file over its pages in the memory file: an in-memory file's own (every mapping, read and
+ * write share them) or a host file's cached copy, which only a read-only mapping may use (writable: the
+ * file is open for writing, and writes would not reach the host: -ENODEV). */
+long mm_map_shared_file(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags,
+                        struct vfs_file *file, uint64_t file_offset, bool writable);
 long mm_unmap(struct mm *mm, uint64_t address, uint64_t length);
 long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection);
 long mm_brk(struct mm *mm, uint64_t address);

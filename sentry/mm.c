@@ -14,26 +14,6 @@
 
 const struct platform_ops *sentry_platform;
 
-static struct memory_region *region_new(uint64_t length)
-{
-    int64_t offset = memory_allocate(length);
-    if (offset < 0)
-        return NULL;
-    struct memory_region *region = xcalloc(1, sizeof(*region));
-    region->offset = (uint64_t)offset;
-    region->length = PAGE_ROUND_UP(length);
-    region->references = 1;
-    return region;
-}
-
-static void region_put(struct memory_region *region)
-{
-    if (--region->references == 0) {
-        memory_free(region->offset, region->length);
-        free(region);
-    }
-}
-
 static uint64_t vma_memory_offset(const struct vma *vma, uint64_t address)
 {
     return vma->region->offset + vma->region_offset + (address - vma->start);
@@ -57,7 +37,7 @@ void mm_get(struct mm *mm) { mm->references++; }
 
 static void vma_release(struct vma *vma)
 {
-    region_put(vma->region);
+    memory_region_put(vma->region);
     if (vma->file)
         vfs_file_put(vma->file);
 }
@@ -166,7 +146,7 @@ static void unmap_range(struct mm *mm, uint64_t start, uint64_t end)
             vma_split(mm, index, end);
         struct vma *vma = &mm->vmas[index];
         /* Private pages nobody else maps can go back to the host at once. */
-        if (!(vma->flags & MAP_SHARED) && vma->region->references > 1)
+        if (!(vma->flags & MAP_SHARED) && !vma->file_pages && vma->region->references > 1)
             memory_release_pages(vma_memory_offset(vma, vma->start), vma->end - vma->start);
         vma_release(vma);
         vma_erase(mm, index);
@@ -179,36 +159,131 @@ static int stub_map(struct mm *mm, const struct vma *vma)
                                 vma_memory_offset(vma, vma->start));
 }
 
+/* Where a new mapping of rounded bytes goes: address as given for MAP_FIXED(_NOREPLACE), else there when
+ * free, else top-down first fit. 0 or -errno. */
+static int choose_address(const struct mm *mm, uint64_t *address, uint64_t rounded, int flags)
+{
+    if (rounded > APPLICATION_ADDRESS_LIMIT)
+        return -ENOMEM;
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+        if (*address & (PAGE_SIZE - 1))
+            return -EINVAL;
+        if (*address + rounded > APPLICATION_ADDRESS_LIMIT || *address + rounded < *address)
+            return -ENOMEM;
+        if (*address < MINIMUM_MAP_ADDRESS)
+            return -EPERM;
+        if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_is_free(mm, *address, *address + rounded))
+            return -EEXIST;
+        return 0;
+    }
+    *address = PAGE_ROUND_DOWN(*address);
+    if (*address < MINIMUM_MAP_ADDRESS || *address + rounded > mm->mmap_top ||
+        !range_is_free(mm, *address, *address + rounded))
+        *address = find_free_range(mm, rounded);
+    return *address == 0 ? -ENOMEM : 0;
+}
+
+static int check_protection(int *protection)
+{
+    if (*protection & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
+        return -EINVAL;
+    *protection &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    return 0;
+}
+
+/* Inserts one VMA per piece from address on and maps them in the stub; takes over the pieces' references.
+ * Whatever was mapped there before is gone. A private mapping (file_pages) shares the pages read-only. */
+static int install_pieces(struct mm *mm, uint64_t address, int protection, int flags, struct vfs_file *file,
+                          uint64_t file_offset, struct vfs_shared_pages *pages)
+{
+    uint64_t cursor = address, total = 0;
+    for (size_t i = 0; i < pages->count; i++)
+        total += pages->pieces[i].length;
+    unmap_range(mm, address, address + total);
+    bool private = !(flags & MAP_SHARED);
+    int error = 0;
+    for (size_t i = 0; i < pages->count; i++) {
+        const struct vfs_shared_piece *piece = &pages->pieces[i];
+        struct vma vma = {
+            .start = cursor,
+            .end = cursor + piece->length,
+            .protection = protection,
+            .flags = flags & (MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS),
+            .region = piece->region,
+            .region_offset = piece->region_offset,
+            .file_pages = private,
+            .file = file,
+            .file_offset = file_offset + (cursor - address),
+        };
+        pages->pieces[i].region = NULL; /* the VMA's now */
+        if (file)
+            vfs_file_get(file);
+        vma_insert(mm, vma_lower_bound(mm, cursor), &vma);
+        if (error == 0 && (error = stub_map(mm, &vma)) < 0)
+            log_error("mm: stub mapping %#lx+%#lx failed: %s", (unsigned long)vma.start,
+                      (unsigned long)piece->length, strerror(-error));
+        cursor += piece->length;
+    }
+    vfs_shared_pages_release(pages);
+    if (error < 0) {
+        unmap_range(mm, address, cursor);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The common part of a mapping over a file's pages: arguments, placement, pages, VMAs. */
+static long map_file_pages(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags,
+                           struct vfs_file *file, uint64_t file_offset, bool writable)
+{
+    if (length == 0)
+        return -EINVAL;
+    int error = check_protection(&protection);
+    uint64_t rounded = PAGE_ROUND_UP(length);
+    if (error == 0 && rounded < length)
+        error = -ENOMEM;
+    if (error == 0)
+        error = choose_address(mm, &address, rounded, flags);
+    if (error < 0)
+        return error;
+    struct vfs_shared_pages pages;
+    error = vfs_file_map_shared(file, file_offset, rounded, &pages);
+    if (error == 0 && writable && !pages.writes_reach_file) {
+        vfs_shared_pages_release(&pages);
+        error = -ENODEV;
+    }
+    if (error == 0)
+        error = install_pieces(mm, address, protection, flags, file, file_offset, &pages);
+    return error < 0 ? error : (long)address;
+}
+
+long mm_map_shared_file(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags,
+                        struct vfs_file *file, uint64_t file_offset, bool writable)
+{
+    return map_file_pages(mm, address, length, protection, flags | MAP_SHARED, file, file_offset, writable);
+}
+
 long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, struct vfs_file *file,
             uint64_t file_offset)
 {
     if (length == 0)
         return -EINVAL;
-    if (protection & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
-        return -EINVAL;
-    protection &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    int error = check_protection(&protection);
+    if (error < 0)
+        return error;
     uint64_t rounded = PAGE_ROUND_UP(length);
-    if (rounded < length || rounded > APPLICATION_ADDRESS_LIMIT)
+    if (rounded < length)
         return -ENOMEM;
-    bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
-    if (fixed) {
-        if (address & (PAGE_SIZE - 1))
-            return -EINVAL;
-        if (address + rounded > APPLICATION_ADDRESS_LIMIT || address + rounded < address)
-            return -ENOMEM;
-        if (address < MINIMUM_MAP_ADDRESS)
-            return -EPERM;
-        if ((flags & MAP_FIXED_NOREPLACE) && !(flags & MAP_FIXED) && !range_is_free(mm, address, address + rounded))
-            return -EEXIST;
-    } else {
-        address = PAGE_ROUND_DOWN(address);
-        if (address < MINIMUM_MAP_ADDRESS || address + rounded > mm->mmap_top ||
-            !range_is_free(mm, address, address + rounded))
-            address = find_free_range(mm, rounded);
-        if (address == 0)
-            return -ENOMEM;
+    if ((error = choose_address(mm, &address, rounded, flags)) < 0)
+        return error;
+    /* A private mapping no one can write shares the file's pages: executables and libraries then cost
+     * no copy at exec. */
+    if (file && !(protection & PROT_WRITE) && !(flags & MAP_SHARED)) {
+        long mapped = map_file_pages(mm, address, length, protection, flags, file, file_offset, false);
+        if (mapped != -ENODEV)
+            return mapped;
     }
-    struct memory_region *region = region_new(rounded);
+    struct memory_region *region = memory_region_new(rounded);
     if (!region)
         return -ENOMEM;
     if (file) {
@@ -218,7 +293,7 @@ long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, in
         while (done < length) {
             ssize_t got = vfs_pread(file, destination + done, length - done, (off_t)(file_offset + done));
             if (got < 0) {
-                region_put(region);
+                memory_region_put(region);
                 return got == -EISDIR ? -ENODEV : got;
             }
             if (got == 0)
@@ -226,7 +301,7 @@ long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, in
             done += (uint64_t)got;
         }
     }
-    if (fixed)
+    if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE))
         unmap_range(mm, address, address + rounded);
     struct vma vma = {
         .start = address,
@@ -240,7 +315,7 @@ long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, in
     if (file)
         vfs_file_get(file);
     vma_insert(mm, vma_lower_bound(mm, address), &vma);
-    int error = stub_map(mm, &vma);
+    error = stub_map(mm, &vma);
     if (error < 0) {
         log_error("mm: stub mapping %#lx+%#lx failed: %s", (unsigned long)address, (unsigned long)rounded,
                   strerror(-error));
@@ -262,6 +337,21 @@ long mm_unmap(struct mm *mm, uint64_t address, uint64_t length)
     unmap_range(mm, address, end);
     int error = sentry_platform->unmap(mm->space, address, end - address);
     return error < 0 ? -ENOMEM : 0;
+}
+
+/* A private mapping over a file's pages that becomes writable gets its own copy first, so that its writes
+ * never reach the file or the other mappings. */
+static int make_pages_private(struct mm *mm, struct vma *vma)
+{
+    struct memory_region *copy = memory_region_new(vma->end - vma->start);
+    if (!copy)
+        return -ENOMEM;
+    memory_copy(copy->offset, vma_memory_offset(vma, vma->start), vma->end - vma->start);
+    memory_region_put(vma->region);
+    vma->region = copy;
+    vma->region_offset = 0;
+    vma->file_pages = false;
+    return stub_map(mm, vma) < 0 ? -ENOMEM : 0;
 }
 
 long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection)
@@ -290,6 +380,11 @@ long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection
         if (mm->vmas[index].end > end)
             vma_split(mm, index, end);
         mm->vmas[index].protection = protection;
+        if ((protection & PROT_WRITE) && mm->vmas[index].file_pages) {
+            int error = make_pages_private(mm, &mm->vmas[index]);
+            if (error < 0)
+                return error;
+        }
     }
     int error = sentry_platform->protect(mm->space, address, end - address, protection);
     return error < 0 ? -ENOMEM : 0;
@@ -317,6 +412,41 @@ long mm_brk(struct mm *mm, uint64_t address)
     return (long)address;
 }
 
+/* mremap of a shared mapping: the same pages at the destination (the file's further pages when it grows),
+ * so that every other mapping still sees them. -ENODEV: a read-only host file's copy, moved like a private
+ * mapping by the caller. */
+static long remap_shared(struct mm *mm, const struct vma *old, uint64_t old_address, uint64_t old_length,
+                         uint64_t new_length, uint64_t destination, bool duplicate)
+{
+    struct vfs_shared_pages pages = {0};
+    uint64_t file_offset = old->file_offset + (old_address - old->start);
+    if (old->file) {
+        int error = vfs_file_map_shared(old->file, file_offset, new_length, &pages);
+        if (error < 0)
+            return error == -ENODEV ? -ENODEV : -ENOMEM;
+    } else {
+        if (new_length > old_length)
+            return -EINVAL; /* anonymous shared memory cannot grow yet */
+        pages.pieces = xcalloc(1, sizeof(*pages.pieces));
+        pages.pieces[0] = (struct vfs_shared_piece){
+            .region = old->region, .region_offset = old->region_offset + (old_address - old->start), .length = new_length};
+        pages.count = 1;
+        memory_region_get(old->region);
+    }
+    struct vfs_file *file = old->file;
+    if (file)
+        vfs_file_get(file); /* the old VMA's reference may go with it */
+    if (!duplicate) {
+        unmap_range(mm, old_address, old_address + old_length);
+        if (destination != old_address)
+            sentry_platform->unmap(mm->space, old_address, old_length);
+    }
+    int error = install_pieces(mm, destination, old->protection, old->flags, file, file_offset, &pages);
+    if (file)
+        vfs_file_put(file);
+    return error < 0 ? error : (long)destination;
+}
+
 long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t new_length, int flags,
               uint64_t new_address)
 {
@@ -335,11 +465,15 @@ long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t
     const struct vma *found = mm_find_vma(mm, old_address);
     if (!found || found->start > old_address)
         return -EFAULT;
-    if (old_length == 0)
-        return -EINVAL;  /* duplicating shared mappings is not supported */
+    /* old_length 0 duplicates a shared mapping (Linux allows it for shared ones only, and only to move). */
+    bool duplicate = old_length == 0;
+    if (duplicate && (!(found->flags & MAP_SHARED) || !(flags & MREMAP_MAYMOVE)))
+        return -EINVAL;
+    if (duplicate)
+        old_length = MIN(new_length, found->end - old_address);
     if (old_address + old_length > found->end)
         return -EFAULT;
-    if (!(flags & MREMAP_FIXED) && new_length <= old_length) {
+    if (!(flags & MREMAP_FIXED) && new_length <= old_length && !duplicate) {
         if (new_length < old_length)
             mm_unmap(mm, old_address + new_length, old_length - new_length);
         return (long)old_address;
@@ -352,7 +486,7 @@ long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t
         if (new_address < old_address + old_length && old_address < new_address + new_length)
             return -EINVAL;
         destination = new_address;
-    } else if (range_is_free(mm, old_address + old_length, old_address + new_length) &&
+    } else if (!duplicate && range_is_free(mm, old_address + old_length, old_address + new_length) &&
                old_address + new_length <= APPLICATION_ADDRESS_LIMIT) {
         destination = old_address;
     } else if (flags & MREMAP_MAYMOVE) {
@@ -362,9 +496,12 @@ long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t
     } else {
         return -ENOMEM;
     }
-    if (old.flags & MAP_SHARED)
-        return -EINVAL; /* would need page sharing across two addresses; not supported yet */
-    struct memory_region *region = region_new(new_length);
+    if (old.flags & MAP_SHARED) {
+        long moved = remap_shared(mm, &old, old_address, old_length, new_length, destination, duplicate);
+        if (moved != -ENODEV)
+            return moved;
+    }
+    struct memory_region *region = memory_region_new(new_length);
     if (!region)
         return -ENOMEM;
     memory_copy(region->offset, vma_memory_offset(&old, old_address), MIN(old_length, new_length));
@@ -373,6 +510,7 @@ long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t
     moved.end = destination + new_length;
     moved.region = region;
     moved.region_offset = 0;
+    moved.file_pages = false;
     moved.file_offset = old.file ? old.file_offset + (old_address - old.start) : 0;
     if (moved.file)
         vfs_file_get(moved.file);
@@ -406,10 +544,10 @@ struct mm *mm_fork(struct mm *parent)
     }
     for (size_t i = 0; i < parent->vma_count; i++) {
         struct vma vma = parent->vmas[i];
-        if (vma.flags & MAP_SHARED) {
+        if ((vma.flags & MAP_SHARED) || vma.file_pages) {
             vma.region->references++;
         } else {
-            struct memory_region *copy = region_new(vma.end - vma.start);
+            struct memory_region *copy = memory_region_new(vma.end - vma.start);
             if (!copy) {
                 mm_put(child);
                 return NULL;
@@ -457,6 +595,8 @@ static int mm_access(struct mm *mm, uint64_t address, size_t length, bool write,
             return -EFAULT;
         if (!force && !(vma->protection & (write ? PROT_WRITE : PROT_READ)))
             return -EFAULT;
+        if (write && vma->file_pages)
+            return -EFAULT; /* the file's own pages: never written through a private mapping */
         size_t run = MIN(length, vma->end - address);
         uint8_t *memory = memory_at(vma_memory_offset(vma, address));
         if (write)

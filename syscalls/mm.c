@@ -57,12 +57,16 @@ static SYSCALL_HANDLER(mmap)
                      : -ENODEV;
     } else if ((flags & MAP_SHARED) && (protection & PROT_WRITE) && access != O_RDWR) {
         result = -EACCES;
-    } else if ((flags & MAP_SHARED) && access == O_RDWR) {
-        /* Writable shared file mappings need a page cache shared with the file; not there yet. */
-        log_warning("mmap: MAP_SHARED of a file opened O_RDWR is not supported yet");
-        result = -ENODEV;
+    } else if (flags & MAP_SHARED) {
+        /* In-memory files share their pages with every mapping. Host files cannot (yet): read-only ones get
+         * a copy, which no one can write through since the file is open O_RDONLY. */
+        result = mm_map_shared_file(task->group->mm, address, length, protection, flags, file, offset,
+                                    access == O_RDWR);
+        if (result == -ENODEV && access != O_RDWR)
+            result = mm_map(task->group->mm, address, length, protection, flags, file, offset);
+        else if (result == -ENODEV)
+            log_warning("mmap: MAP_SHARED of a writable host file is not supported yet");
     } else {
-        /* Private, or shared read-only (no one can write through it: the file is open O_RDONLY). */
         result = mm_map(task->group->mm, address, length, protection, flags, file, offset);
     }
     vfs_file_put(file);
@@ -73,9 +77,10 @@ static SYSCALL_HANDLER(munmap) { return mm_unmap(task->group->mm, ARG(0), ARG(1)
 
 static SYSCALL_HANDLER(mprotect)
 {
-    /* A shared read-only file mapping stays read-only: its file is open O_RDONLY. */
+    /* A shared file mapping may become writable only if its file was opened for writing. */
     const struct vma *vma = mm_find_vma(task->group->mm, ARG(0));
-    if (vma && vma->file && (vma->flags & MAP_SHARED) && ((int)ARG(2) & PROT_WRITE))
+    if (vma && vma->file && (vma->flags & MAP_SHARED) && ((int)ARG(2) & PROT_WRITE) &&
+        (vfs_file_status_flags(vma->file) & O_ACCMODE) != O_RDWR)
         return -EACCES;
     return mm_protect(task->group->mm, ARG(0), ARG(1), (int)ARG(2));
 }
@@ -114,6 +119,25 @@ static SYSCALL_HANDLER(madvise)
         }
         return 0;
     }
+    case MADV_REMOVE: {
+        /* Punches a hole in shared memory: the range reads zeros through every mapping and the file. */
+        uint64_t end = PAGE_ROUND_UP(address + length);
+        for (uint64_t cursor = address; cursor < end;) {
+            const struct vma *vma = mm_find_vma(task->group->mm, cursor);
+            if (!vma || vma->start > cursor)
+                return -ENOMEM;
+            if (!(vma->flags & MAP_SHARED) || !(vma->protection & PROT_WRITE))
+                return vma->flags & MAP_SHARED ? -EACCES : -EINVAL;
+            cursor = MIN(end, vma->end);
+        }
+        for (uint64_t cursor = address; cursor < end;) {
+            const struct vma *vma = mm_find_vma(task->group->mm, cursor);
+            uint64_t stop = MIN(end, vma->end);
+            memory_release_pages(vma->region->offset + vma->region_offset + (cursor - vma->start), stop - cursor);
+            cursor = stop;
+        }
+        return 0;
+    }
     default:
         return -EINVAL;
     }
@@ -133,7 +157,7 @@ static SYSCALL_HANDLER(msync)
             return -ENOMEM;
         cursor = vma->end;
     }
-    /* Nothing to write back: shared file mappings are read-only (see mmap). */
+    /* Nothing to write back: a writable shared mapping's pages are its in-memory file's own (see mmap). */
     return 0;
 }
 

@@ -180,6 +180,22 @@ int vfs_fstat(struct vfs_file *file, struct stat *stat_out)
     return vfs_inode_getattr(inode, stat_out);
 }
 
+int vfs_file_map_shared(struct vfs_file *file, uint64_t offset, uint64_t length, struct vfs_shared_pages *out)
+{
+    *out = (struct vfs_shared_pages){0};
+    if (!file->ops || !file->ops->map_pages)
+        return -ENODEV;
+    return file->ops->map_pages(file, offset, length, out);
+}
+
+void vfs_shared_pages_release(struct vfs_shared_pages *pages)
+{
+    for (size_t i = 0; i < pages->count; i++)
+        memory_region_put(pages->pieces[i].region);
+    free(pages->pieces);
+    *pages = (struct vfs_shared_pages){0};
+}
+
 /* ---- getdents64 ---- */
 struct getdents_emitter {
     struct vfs_dir_emitter base;

@@ -17,7 +17,22 @@ struct gofer_node {
     int read_fd;  /* O_RDONLY, opened at the first read-only open */
     int write_fd; /* O_RDWR, opened at the first open for writing */
     uint64_t blocks; /* the host's st_blocks: sparse files and symlinks do not follow the size */
+    /* A copy of a regular file's data in the memory file, made at its first mmap and shared by every
+     * read-only mapping until the file changes (through us, or in size or mtime on the host). */
+    struct tmpfs_data cache;
+    bool cache_valid;
+    off_t cache_size;
+    struct timespec cache_mtime;
 };
+
+/* Bigger files are mapped by copying just the mapped range, as before the cache. */
+#define GOFERFS_CACHE_LIMIT ((off_t)64 << 20)
+
+static void cache_drop(struct gofer_node *node)
+{
+    tmpfs_data_free(&node->cache);
+    node->cache_valid = false;
+}
 
 static const struct vfs_inode_operations goferfs_inode_operations;
 static const struct vfs_file_operations goferfs_file_operations;
@@ -38,6 +53,7 @@ static void goferfs_evict_inode(struct vfs_inode *inode)
         close(node->read_fd);
     if (node->write_fd >= 0)
         close(node->write_fd);
+    cache_drop(node);
     int error = gofer_clunk(client_of(inode), node->fid);
     if (error < 0)
         log_debug("goferfs: clunk of fid %u: %d", node->fid, error);
@@ -293,6 +309,8 @@ static int goferfs_setattr(struct vfs_inode *inode, struct vfs_dentry *dentry, c
         changes.modify_time = attributes->mtime;
     }
     if (changes.mask) {
+        if (changes.mask & GOFER_SETATTR_SIZE)
+            cache_drop(node_of(inode));
         int error = gofer_setattr(client_of(inode), node_of(inode)->fid, &changes);
         if (error < 0)
             return error;
@@ -375,6 +393,7 @@ static ssize_t goferfs_write(struct vfs_file *file, const void *buffer, size_t l
             return -errno;
         position = host.st_size;
     }
+    cache_drop(node_of(file->inode));
     for (;;) {
         ssize_t written = pwrite(fd, buffer, length, position);
         if (written >= 0) {
@@ -397,10 +416,58 @@ static int goferfs_fsync(struct vfs_file *file)
     return 0;
 }
 
+static int cache_fill(struct gofer_node *node, int fd, const struct stat *host)
+{
+    struct vfs_shared_pages whole = {0};
+    int error = host->st_size > 0 ? tmpfs_data_map(&node->cache, 0, (uint64_t)host->st_size, &whole) : 0;
+    uint64_t position = 0;
+    for (size_t i = 0; i < whole.count && error == 0; i++) {
+        const struct vfs_shared_piece *piece = &whole.pieces[i];
+        uint8_t *memory = memory_at(piece->region->offset + piece->region_offset);
+        for (uint64_t done = 0; done < piece->length && error == 0;) {
+            ssize_t got = pread(fd, memory + done, piece->length - done, (off_t)(position + done));
+            if (got < 0 && errno != EINTR)
+                error = -errno;
+            else if (got == 0)
+                break; /* the file shrank meanwhile: the rest reads as zeros */
+            else if (got > 0)
+                done += (uint64_t)got;
+        }
+        position += piece->length;
+    }
+    vfs_shared_pages_release(&whole);
+    if (error < 0) {
+        cache_drop(node);
+        return error;
+    }
+    node->cache_valid = true;
+    node->cache_size = host->st_size;
+    node->cache_mtime = host->st_mtim;
+    return 0;
+}
+
+static int goferfs_map_pages(struct vfs_file *file, uint64_t offset, uint64_t length, struct vfs_shared_pages *out)
+{
+    struct gofer_node *node = node_of(file->inode);
+    int fd = data_fd(file, false);
+    struct stat host;
+    if (fd < 0 || fstat(fd, &host) < 0 || !S_ISREG(host.st_mode) || host.st_size > GOFERFS_CACHE_LIMIT)
+        return -ENODEV;
+    if (node->cache_valid && (host.st_size != node->cache_size || host.st_mtim.tv_sec != node->cache_mtime.tv_sec ||
+                              host.st_mtim.tv_nsec != node->cache_mtime.tv_nsec))
+        cache_drop(node);
+    int error = node->cache_valid ? 0 : cache_fill(node, fd, &host);
+    if (error == 0)
+        error = tmpfs_data_map(&node->cache, offset, length, out);
+    out->writes_reach_file = false;
+    return error;
+}
+
 static const struct vfs_file_operations goferfs_file_operations = {
     .read = goferfs_read,
     .write = goferfs_write,
     .fsync = goferfs_fsync,
+    .map_pages = goferfs_map_pages,
 };
 
 /* ---- directories ---- */

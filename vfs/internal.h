@@ -146,6 +146,8 @@ struct vfs_file_operations {
     /* the name /proc/PID/fd shows for a file without a path; NULL: "anon_inode:[INO]" */
     void (*describe)(struct vfs_file *file, struct text_buffer *out);
     bool stream; /* no offsets: lseek and pread give -ESPIPE */
+    /* mmap: the memory-file pages behind a range (NULL: none, see vfs_file_map_shared) */
+    int (*map_pages)(struct vfs_file *file, uint64_t offset, uint64_t length, struct vfs_shared_pages *out);
 };
 
 struct vfs_inode {
@@ -364,5 +366,22 @@ struct vfs_inode *vfs_anon_inode(void);
 void vfs_epoll_forget_file(struct vfs_file *file);
 void vfs_locks_forget_file(struct vfs_file *file);
 
+
+/* ---- tmpfs file data (tmpfs_data.c) ----
+ * Sorted, non-overlapping extents of the memory file; pages without an extent are holes and read as zeros. */
+struct tmpfs_extent {
+    uint64_t first_page, page_count;
+    struct memory_region *region; /* the file's reference */
+};
+struct tmpfs_data {
+    struct tmpfs_extent *extents;
+    size_t count, capacity;
+};
+void tmpfs_data_read(const struct tmpfs_data *data, void *buffer, size_t length, off_t offset);
+int tmpfs_data_write(struct tmpfs_data *data, const void *buffer, size_t length, off_t offset); /* 0 or -ENOSPC */
+void tmpfs_data_truncate(struct tmpfs_data *data, off_t old_size, off_t new_size);
+void tmpfs_data_free(struct tmpfs_data *data);
+uint64_t tmpfs_data_blocks(const struct tmpfs_data *data); /* 512-byte blocks the host holds */
+int tmpfs_data_map(struct tmpfs_data *data, uint64_t offset, uint64_t length, struct vfs_shared_pages *out);
 
 #endif

@@ -8,7 +8,6 @@
 #include "vfs/internal.h"
 
 #define TMPFS_BOGO_DIRENT_SIZE 20 /* Linux's tmpfs reports directory sizes in these units */
-#define TMPFS_CHUNK_PAGES 512
 #define TMPFS_MAX_FILE_SIZE ((off_t)1 << 40) /* sparse files beyond 1 TiB get EFBIG */
 #define TMPFS_FIRST_COOKIE 2
 
@@ -25,10 +24,8 @@ struct tmpfs_node {
     struct list_node entries;
     struct name_table names;
     int64_t next_cookie;
-    /* regular files: chunks of TMPFS_CHUNK_PAGES page pointers; NULL pages are holes */
-    uint8_t ***chunks;
-    size_t chunk_count;
-    uint64_t pages_allocated;
+    /* regular files */
+    struct tmpfs_data data;
     /* symlinks */
     char *link_target;
     /* fifos */
@@ -87,122 +84,16 @@ struct vfs_superblock *vfs_tmpfs_new(uint32_t root_mode, uint32_t uid, uint32_t 
     return sb;
 }
 
-/* ---- file data ---- */
-static uint8_t *data_page(struct tmpfs_node *node, uint64_t page_index, bool allocate)
-{
-    size_t chunk_index = page_index / TMPFS_CHUNK_PAGES;
-    if (chunk_index >= node->chunk_count) {
-        if (!allocate)
-            return NULL;
-        size_t count = MAX(chunk_index + 1, node->chunk_count * 2);
-        uint8_t ***chunks = xcalloc(count, sizeof(*chunks));
-        if (node->chunk_count)
-            memcpy(chunks, node->chunks, node->chunk_count * sizeof(*chunks));
-        free(node->chunks);
-        node->chunks = chunks;
-        node->chunk_count = count;
-    }
-    uint8_t **chunk = node->chunks[chunk_index];
-    if (!chunk) {
-        if (!allocate)
-            return NULL;
-        chunk = node->chunks[chunk_index] = xcalloc(TMPFS_CHUNK_PAGES, sizeof(*chunk));
-    }
-    uint8_t **page = &chunk[page_index % TMPFS_CHUNK_PAGES];
-    if (!*page && allocate) {
-        *page = xcalloc(1, PAGE_SIZE);
-        node->pages_allocated++;
-    }
-    return *page;
-}
-
-static void data_read(struct tmpfs_node *node, void *buffer, size_t length, off_t offset)
-{
-    uint8_t *destination = buffer;
-    while (length > 0) {
-        uint64_t page_index = (uint64_t)offset / PAGE_SIZE;
-        size_t within = (uint64_t)offset % PAGE_SIZE;
-        size_t count = MIN(length, PAGE_SIZE - within);
-        uint8_t *page = data_page(node, page_index, false);
-        if (page)
-            memcpy(destination, page + within, count);
-        else
-            memset(destination, 0, count); /* a hole reads as zeros */
-        destination += count;
-        offset += (off_t)count;
-        length -= count;
-    }
-}
-
-static void data_write(struct tmpfs_node *node, const void *buffer, size_t length, off_t offset)
-{
-    const uint8_t *source = buffer;
-    while (length > 0) {
-        uint64_t page_index = (uint64_t)offset / PAGE_SIZE;
-        size_t within = (uint64_t)offset % PAGE_SIZE;
-        size_t count = MIN(length, PAGE_SIZE - within);
-        memcpy(data_page(node, page_index, true) + within, source, count);
-        source += count;
-        offset += (off_t)count;
-        length -= count;
-    }
-}
-
-/* Drop the pages past a new, smaller size and zero the tail of the last one, so a later extension
- * reads zeros there as Linux guarantees. */
-static void data_truncate(struct tmpfs_node *node, off_t old_size, off_t new_size)
-{
-    if (new_size >= old_size)
-        return;
-    uint64_t first_dropped = PAGE_ROUND_UP((uint64_t)new_size) / PAGE_SIZE;
-    uint64_t end_page = PAGE_ROUND_UP((uint64_t)old_size) / PAGE_SIZE;
-    for (uint64_t page_index = first_dropped; page_index < end_page; page_index++) {
-        size_t chunk_index = page_index / TMPFS_CHUNK_PAGES;
-        if (chunk_index >= node->chunk_count)
-            break;
-        uint8_t **chunk = node->chunks[chunk_index];
-        if (!chunk) {
-            page_index = (chunk_index + 1) * TMPFS_CHUNK_PAGES - 1;
-            continue;
-        }
-        uint8_t **page = &chunk[page_index % TMPFS_CHUNK_PAGES];
-        if (*page) {
-            free(*page);
-            *page = NULL;
-            node->pages_allocated--;
-        }
-    }
-    size_t within = (uint64_t)new_size % PAGE_SIZE;
-    if (within) {
-        uint8_t *page = data_page(node, (uint64_t)new_size / PAGE_SIZE, false);
-        if (page)
-            memset(page + within, 0, PAGE_SIZE - within);
-    }
-}
-
-static void data_free(struct tmpfs_node *node)
-{
-    for (size_t chunk_index = 0; chunk_index < node->chunk_count; chunk_index++) {
-        uint8_t **chunk = node->chunks[chunk_index];
-        if (!chunk)
-            continue;
-        for (size_t index = 0; index < TMPFS_CHUNK_PAGES; index++)
-            free(chunk[index]);
-        free(chunk);
-    }
-    free(node->chunks);
-    node->chunks = NULL;
-    node->chunk_count = 0;
-    node->pages_allocated = 0;
-}
-
+/* ---- file data (tmpfs_data.c) ---- */
 int vfs_tmpfs_write_data(struct vfs_inode *inode, const void *data, size_t length, off_t offset)
 {
     if (!vfs_tmpfs_is_inode(inode) || !S_ISREG(inode->mode))
         return -EINVAL;
     if (offset < 0 || offset + (off_t)length > TMPFS_MAX_FILE_SIZE)
         return -EFBIG;
-    data_write(node_of(inode), data, length, offset);
+    int error = tmpfs_data_write(&node_of(inode)->data, data, length, offset);
+    if (error < 0)
+        return error;
     if (offset + (off_t)length > inode->size)
         inode->size = offset + (off_t)length;
     return 0;
@@ -215,7 +106,7 @@ static ssize_t tmpfs_read(struct vfs_file *file, void *buffer, size_t length, of
     if (position >= inode->size)
         return 0;
     size_t count = (size_t)MIN((off_t)length, inode->size - position);
-    data_read(node_of(inode), buffer, count, position);
+    tmpfs_data_read(&node_of(inode)->data, buffer, count, position);
     *offset = position + (off_t)count;
     return (ssize_t)count;
 }
@@ -230,7 +121,9 @@ static ssize_t tmpfs_write(struct vfs_file *file, const void *buffer, size_t len
         return -EFBIG;
     if ((off_t)length > TMPFS_MAX_FILE_SIZE - position)
         length = (size_t)(TMPFS_MAX_FILE_SIZE - position);
-    data_write(node_of(inode), buffer, length, position);
+    int error = tmpfs_data_write(&node_of(inode)->data, buffer, length, position);
+    if (error < 0)
+        return error;
     position += (off_t)length;
     if (position > inode->size)
         inode->size = position;
@@ -239,9 +132,15 @@ static ssize_t tmpfs_write(struct vfs_file *file, const void *buffer, size_t len
     return (ssize_t)length;
 }
 
+static int tmpfs_map_pages(struct vfs_file *file, uint64_t offset, uint64_t length, struct vfs_shared_pages *out)
+{
+    return tmpfs_data_map(&node_of(file->inode)->data, offset, length, out);
+}
+
 static const struct vfs_file_operations tmpfs_file_operations = {
     .read = tmpfs_read,
     .write = tmpfs_write,
+    .map_pages = tmpfs_map_pages,
 };
 
 /* ---- directories ---- */
@@ -438,7 +337,7 @@ static int tmpfs_setattr(struct vfs_inode *inode, struct vfs_dentry *dentry, con
             return -EINVAL;
         if (attributes->size > TMPFS_MAX_FILE_SIZE)
             return -EFBIG;
-        data_truncate(node_of(inode), inode->size, attributes->size);
+        tmpfs_data_truncate(&node_of(inode)->data, inode->size, attributes->size);
     }
     vfs_inode_apply_setattr(inode, attributes);
     return 0;
@@ -447,7 +346,7 @@ static int tmpfs_setattr(struct vfs_inode *inode, struct vfs_dentry *dentry, con
 static int tmpfs_getattr(struct vfs_inode *inode, struct stat *stat_out)
 {
     vfs_inode_fill_stat(inode, stat_out);
-    stat_out->st_blocks = S_ISREG(inode->mode) ? (blkcnt_t)(node_of(inode)->pages_allocated * (PAGE_SIZE / 512)) : 0;
+    stat_out->st_blocks = S_ISREG(inode->mode) ? (blkcnt_t)tmpfs_data_blocks(&node_of(inode)->data) : 0;
     return 0;
 }
 
@@ -524,7 +423,7 @@ static void tmpfs_evict_inode(struct vfs_inode *inode)
         vfs_inode_put(child);
     }
     vfs_name_table_destroy(&node->names);
-    data_free(node);
+    tmpfs_data_free(&node->data);
     free(node->link_target);
     if (node->fifo)
         vfs_pipe_put(node->fifo);

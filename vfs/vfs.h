@@ -108,6 +108,23 @@ ssize_t vfs_pread(struct vfs_file *file, void *buffer, size_t length, off_t offs
 ssize_t vfs_pwrite(struct vfs_file *file, const void *buffer, size_t length, off_t offset);
 off_t vfs_lseek(struct vfs_file *file, off_t offset, int whence);
 int vfs_fstat(struct vfs_file *file, struct stat *stat_out);
+/* The memory-file pages holding [offset, offset + length) of a file, made as needed: an in-memory file's own
+ * pages (writes_reach_file: every mapping and read/write see the same bytes), or a host file's cached copy
+ * (shared by every read-only mapping of it, so executables and libraries are not copied at each exec).
+ * Each piece holds a reference on its region for the caller; vfs_shared_pages_release drops what the caller
+ * did not take over. -ENODEV when the file has no such pages (devices, files too big to cache); -ENOSPC
+ * when the memory file is full. */
+struct vfs_shared_piece {
+    struct memory_region *region;
+    uint64_t region_offset, length;
+};
+struct vfs_shared_pages {
+    struct vfs_shared_piece *pieces;
+    size_t count;
+    bool writes_reach_file;
+};
+int vfs_file_map_shared(struct vfs_file *file, uint64_t offset, uint64_t length, struct vfs_shared_pages *out);
+void vfs_shared_pages_release(struct vfs_shared_pages *pages);
 ssize_t vfs_getdents64(struct vfs_file *file, void *buffer, size_t length); /* linux_dirent64 records */
 int vfs_ftruncate(struct vfs_file *file, off_t length);
 int vfs_fsync(struct vfs_file *file);

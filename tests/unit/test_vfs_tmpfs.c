@@ -159,6 +159,64 @@ static void test_sparse_and_truncate(void **state)
     vfs_file_put(file);
 }
 
+/* MAP_SHARED's view of a tmpfs file: the pieces cover the range exactly, they are the file's own pages (a
+ * write through memory is what read(2) returns, and the reverse), pages far apart in a sparse file work,
+ * and the regions outlive the file for as long as a mapping holds them. */
+static void test_shared_pages(void **state)
+{
+    (void)state;
+    struct vfs_file *file;
+    assert_int_equal(vfs_open_at(&ctx, NULL, "/shared", O_RDWR | O_CREAT, 0644, &file), 0);
+    /* an appending writer, then a far write: several extents */
+    char block[3000];
+    memset(block, 'a', sizeof(block));
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(vfs_write(file, block, sizeof(block)), (ssize_t)sizeof(block));
+    assert_int_equal(vfs_pwrite(file, "far", 3, (off_t)1 << 30), 3);
+
+    struct vfs_shared_pages pages;
+    assert_int_equal(vfs_file_map_shared(file, 4096, 5 * 4096, &pages), 0);
+    uint64_t covered = 0;
+    for (size_t i = 0; i < pages.count; i++) {
+        assert_int_equal(pages.pieces[i].length % 4096, 0);
+        covered += pages.pieces[i].length;
+    }
+    assert_int_equal(covered, 5 * 4096);
+    uint8_t *first = memory_at(pages.pieces[0].region->offset + pages.pieces[0].region_offset);
+    assert_int_equal(first[0], 'a');
+    memcpy(first, "MAPPED", 6);
+    char buffer[8];
+    assert_int_equal(vfs_pread(file, buffer, 6, 4096), 6);
+    assert_memory_equal(buffer, "MAPPED", 6);
+    assert_int_equal(vfs_pwrite(file, "WRITE", 5, 4096 + 10), 5);
+    assert_memory_equal(first + 10, "WRITE", 5);
+
+    /* a range that is a hole gets pages; the file still reads zeros there and its size does not change */
+    struct vfs_shared_pages hole;
+    assert_int_equal(vfs_file_map_shared(file, (uint64_t)1 << 29, 4096, &hole), 0);
+    assert_int_equal(hole.count, 1);
+    uint8_t *hole_page = memory_at(hole.pieces[0].region->offset + hole.pieces[0].region_offset);
+    assert_int_equal(hole_page[0], 0);
+    hole_page[0] = 'h';
+    assert_int_equal(vfs_pread(file, buffer, 1, (off_t)1 << 29), 1);
+    assert_int_equal(buffer[0], 'h');
+    struct stat attributes;
+    assert_int_equal(vfs_fstat(file, &attributes), 0);
+    assert_int_equal(attributes.st_size, ((off_t)1 << 30) + 3);
+
+    /* truncation zeroes what a mapping still holds */
+    assert_int_equal(vfs_ftruncate(file, 4096 + 3), 0);
+    assert_memory_equal(first, "MAP\0\0\0", 6);
+    assert_int_equal(hole_page[0], 0);
+
+    /* the file goes; the mapping's pages stay valid until released */
+    vfs_file_put(file);
+    assert_int_equal(vfs_unlink_at(&ctx, NULL, "/shared", 0), 0);
+    first[0] = 'z';
+    vfs_shared_pages_release(&pages);
+    vfs_shared_pages_release(&hole);
+}
+
 static void test_unlink_and_links(void **state)
 {
     (void)state;
@@ -498,6 +556,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_read_write_seek, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sparse_and_truncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlink_and_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_getdents_positions, setup, teardown),

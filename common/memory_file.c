@@ -1,6 +1,6 @@
-/* sentry/memory.c: the memory file: one memfd holding every application page of the sandbox, mapped whole
- * into the Sentry so that application memory is read and written here, never through the stub's pointers. */
-#include "sentry/internal.h"
+/* common/memory_file.c: the memory file: one memfd holding every application page of the sandbox and the
+ * data of its in-memory files, mapped whole into the Sentry; and the shared, counted regions carved from it. */
+#include "common/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +39,24 @@ int memory_initialize(void)
 
 int memory_file_descriptor(void) { return memory_fd; }
 
+/* Tools and unit tests that never called memory_initialize get the memory file on first use. */
+static bool memory_ready(void)
+{
+    if (memory_base)
+        return true;
+    int error = memory_initialize();
+    if (error < 0)
+        log_error("memory: cannot create the memory file: %s", strerror(-error));
+    return error >= 0;
+}
+
 void *memory_at(uint64_t offset) { return memory_base + offset; }
 
 /* First fit over a sorted list of freed ranges, then the bump pointer. Ranges are whole pages. */
 int64_t memory_allocate(uint64_t length)
 {
+    if (!memory_ready())
+        return -ENOMEM;
     length = PAGE_ROUND_UP(length);
     for (size_t i = 0; i < free_range_count; i++) {
         if (free_ranges[i].length >= length) {
@@ -110,6 +123,21 @@ void memory_free(uint64_t offset, uint64_t length)
     free_range_count++;
 }
 
+uint64_t memory_data_bytes(uint64_t offset, uint64_t length)
+{
+    uint64_t position = offset, end = offset + length, bytes = 0;
+    while (position < end) {
+        off_t data = lseek(memory_fd, (off_t)position, SEEK_DATA);
+        if (data < 0 || (uint64_t)data >= end)
+            break;
+        off_t hole = lseek(memory_fd, data, SEEK_HOLE);
+        uint64_t stop = hole < 0 ? end : MIN((uint64_t)hole, end);
+        bytes += stop - (uint64_t)data;
+        position = stop;
+    }
+    return bytes;
+}
+
 /* Copy only the pages that hold data: a fresh fork of a big, mostly empty heap stays cheap. */
 void memory_copy(uint64_t destination, uint64_t source, uint64_t length)
 {
@@ -122,5 +150,27 @@ void memory_copy(uint64_t destination, uint64_t source, uint64_t length)
         uint64_t stop = hole < 0 ? end : MIN((uint64_t)hole, end);
         memcpy(memory_base + destination + ((uint64_t)data - source), memory_base + data, stop - (uint64_t)data);
         position = stop;
+    }
+}
+
+struct memory_region *memory_region_new(uint64_t length)
+{
+    int64_t offset = memory_allocate(length);
+    if (offset < 0)
+        return NULL;
+    struct memory_region *region = xcalloc(1, sizeof(*region));
+    region->offset = (uint64_t)offset;
+    region->length = PAGE_ROUND_UP(length);
+    region->references = 1;
+    return region;
+}
+
+void memory_region_get(struct memory_region *region) { region->references++; }
+
+void memory_region_put(struct memory_region *region)
+{
+    if (region && --region->references == 0) {
+        memory_free(region->offset, region->length);
+        free(region);
     }
 }
