@@ -66,7 +66,8 @@ _e2e_sandbox_run /dev/null "${OCI[@]}" run --bundle "$BUNDLE" ro1
 expect_sandbox "run: read-only root refuses writes" nonzero ""
 
 # create, state, start, state, delete.
-make_bundle "$BUNDLE" '["sh", "-c", "echo started; sleep 1; exit 4"]'
+# The process runs until exec creates /tmp/go in its sandbox, whatever the machine's load.
+make_bundle "$BUNDLE" '["sh", "-c", "echo started; while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 4"]'
 _e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" --pid-file "$WORK/pid" life1
 expect_sandbox "create: exit 0" 0 ""
 expect_that "create: state says created" "status created" test "$(status_of life1)" = created
@@ -81,6 +82,7 @@ expect_sandbox "start: exit 0" 0 ""
 expect_that "start: state says running" "status running" test "$(status_of life1)" = running
 _e2e_sandbox_run /dev/null "${OCI[@]}" delete life1
 expect_sandbox "delete: refuses a running container without --force" 1 ""
+"${OCI[@]}" exec life1 touch /tmp/go
 for _ in $(seq 1 50); do
   [ "$(status_of life1)" = stopped ] && break
   sleep 0.1
