@@ -13,7 +13,16 @@
 #include <sys/random.h>
 
 #define ELF_DYNAMIC_BASE 0x555555554000ULL  /* where Linux puts a PIE executable without randomization */
-#define STACK_SIZE (8ULL << 20)
+/* The main thread's stack is mapped whole at exec (memory-file pages cost nothing until touched) with the
+ * size RLIMIT_STACK allows, within the 256 MiB reserved below the mmap area. */
+#define STACK_SIZE_MINIMUM (128ULL << 10)
+#define STACK_SIZE_MAXIMUM ((256ULL << 20) - PAGE_SIZE * 32)
+
+static uint64_t stack_size_for(struct task *task)
+{
+    uint64_t limit = task_rlimit_current(task, RLIMIT_STACK);
+    return PAGE_ROUND_UP(MAX(STACK_SIZE_MINIMUM, MIN(limit, STACK_SIZE_MAXIMUM)));
+}
 #define PROGRAM_HEADERS_MAXIMUM 128
 
 struct loaded_elf {
@@ -130,7 +139,7 @@ static int build_stack(struct task *task, struct mm *mm, const char *execfn, cha
                        char *const *envp, size_t envc, const struct loaded_elf *program, uint64_t interpreter_base,
                        uint64_t *stack_pointer)
 {
-    uint64_t top = mm->stack_start + STACK_SIZE;
+    uint64_t top = mm_find_vma(mm, mm->stack_start)->end;
     uint64_t cursor = top - sizeof(uint64_t);  /* Linux leaves the last word empty */
     int error = stack_push(mm, &cursor, execfn, strlen(execfn) + 1);
     uint64_t execfn_address = cursor;
@@ -257,7 +266,8 @@ int elf_load(struct task *task, struct vfs_file *file, const char *path, char *c
 
     mm->brk_start = mm->brk_end = PAGE_ROUND_UP(program.end);
     mm->brk_limit = task_rlimit_current(task, RLIMIT_DATA);
-    long stack = mm_map(mm, mm->mmap_top + 0x10000000ULL - STACK_SIZE - PAGE_SIZE * 16, STACK_SIZE,
+    uint64_t stack_size = stack_size_for(task);
+    long stack = mm_map(mm, mm->mmap_top + 0x10000000ULL - stack_size - PAGE_SIZE * 16, stack_size,
                         PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN, NULL, 0);
     if (stack < 0)
         return (int)stack;

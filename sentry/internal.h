@@ -22,9 +22,12 @@ struct vma {
     uint64_t region_offset;         /* of start, within region */
     bool file_pages;                /* private but read-only over the file's own or cached pages (region
                                      * shared with the file): copied before it may become writable */
+    bool shared_read_only;          /* MAP_SHARED that may never become writable (file or SysV attachment
+                                     * opened read-only) */
     struct vfs_file *file;          /* backing file for /proc/PID/maps, or NULL */
     uint64_t file_offset;
     char name[32];                  /* "[heap]", "[stack]" or "" */
+    bool locked;                    /* mlock(2)ed (VM_LOCKED): bookkeeping for RLIMIT_MEMLOCK and VmLck */
 };
 
 struct mm {
@@ -38,6 +41,7 @@ struct mm {
     struct vfs_file *executable;
     struct platform_address_space *space;  /* the stub process */
     struct platform_context *stub_thread;  /* its host thread, for mapping changes */
+    bool lock_future;               /* mlockall(MCL_FUTURE): new mappings start locked */
 };
 
 struct mm *mm_new(void);  /* with a fresh stub */
@@ -59,6 +63,9 @@ long mm_brk(struct mm *mm, uint64_t address);
 long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t new_length, int flags,
               uint64_t new_address);
 int mm_copy_in(struct mm *mm, void *destination, uint64_t address, size_t length);
+/* The Sentry's view of an aligned, writable 32-bit word of application memory, for the atomic updates futexes
+ * make while application threads run (lock words). NULL if unaligned or not mapped writable. */
+uint32_t *mm_word_for_atomic_update(struct mm *mm, uint64_t address);
 int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force);
 void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_buffer *out);
 const struct vma *mm_find_vma(struct mm *mm, uint64_t address);
@@ -96,6 +103,38 @@ struct fs_state {
     uint32_t umask;
 };
 
+/* Scheduling attributes the Sentry keeps per task (syscalls/sched.c); it never changes the host's scheduling.
+ * A child inherits them (task_scheduling_inherit), as Linux's sched_fork does. */
+#define TASK_AFFINITY_WORDS 16  /* 1024 CPUs, glibc's cpu_set_t */
+struct task_scheduling {
+    int nice;                       /* -20..19 */
+    int policy;                     /* SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH or SCHED_IDLE */
+    int priority;                   /* 1..99 for SCHED_FIFO/SCHED_RR, else 0 */
+    bool reset_on_fork;             /* SCHED_RESET_ON_FORK */
+    bool affinity_set;              /* else every CPU sched_getaffinity reports */
+    uint64_t affinity[TASK_AFFINITY_WORDS];
+    uint16_t io_priority;           /* ioprio_set's value, when io_priority_set */
+    bool io_priority_set;           /* else the default, best-effort level 4 */
+    uint32_t personality;           /* personality(2) */
+};
+static inline void task_scheduling_inherit(struct task_scheduling *child, const struct task_scheduling *parent)
+{
+    *child = *parent;
+    if (child->reset_on_fork) {
+        /* Linux: a real-time policy becomes SCHED_OTHER and a negative nice 0, and the flag is cleared. */
+        if (child->policy == 1 /* SCHED_FIFO */ || child->policy == 2 /* SCHED_RR */) {
+            child->policy = 0;
+            child->priority = 0;
+        }
+        if (child->nice < 0)
+            child->nice = 0;
+        child->reset_on_fork = false;
+    }
+    /* Linux's copy_io: only an I/O priority of a real class (not IOPRIO_CLASS_NONE) is inherited. */
+    if (child->io_priority >> 13 == 0)
+        child->io_priority_set = false;
+}
+
 enum task_state {
     TASK_STATE_STOPPED,   /* the host thread is stopped and the Sentry owns its registers */
     TASK_STATE_RUNNABLE,  /* will be resumed by the loop */
@@ -129,6 +168,7 @@ struct task {
     int waiter_count, waiter_capacity;
     uint64_t wait_deadline;         /* CLOCK_MONOTONIC ns, 0 = none */
     bool woken;
+    bool parked;                    /* held by the Sentry while its thread group is stopped */
     long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
     uint64_t awaited_signals;       /* rt_sigtimedwait: these end the wait instead of interrupting it */
     uint64_t forced_signals;        /* faults: delivered even to pid 1 without a handler */
@@ -150,6 +190,7 @@ struct task {
     struct vfs_credentials vfs_credentials; /* their vfs view, refreshed by task_vfs_context */
     char name[16];                  /* comm */
     uint64_t start_time_ns;
+    struct task_scheduling scheduling;
 };
 
 #define PROCESS_POSIX_TIMERS 64
@@ -178,6 +219,13 @@ struct thread_group {
     uint64_t user_time_ns, children_user_time_ns;
     struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
     struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
+    /* Job control: a stop signal's default action stops every thread until SIGCONT (signal.c). */
+    bool stopped;
+    int stop_signal;                /* what stopped it, as wait reports */
+    bool stop_unreported;           /* for wait's WUNTRACED/WSTOPPED */
+    bool continue_unreported;       /* for wait's WCONTINUED */
+    bool continue_to_notify;        /* SIGCHLD for the continue: sent once a thread of it runs, as Linux does */
+    struct vfs_pidfd *pidfd;        /* what its pidfds share (syscalls/pidfd.c), once one was opened */
     void (*exit_observer)(struct thread_group *group);  /* told when it becomes a zombie (exec'd processes) */
 };
 
@@ -223,13 +271,15 @@ void task_finish_vfork(struct thread_group *group);
 /* Signals (signal.c). */
 int signal_send_to_group(struct thread_group *group, const siginfo_t *info);
 int signal_send_to_task(struct task *task, const siginfo_t *info);
-/* Before resuming: deliver one pending unblocked signal (frame on the stack, or default action). */
+/* Before resuming: deliver one pending unblocked signal (frame on the stack, or default action). A stop
+ * signal's default action stops the group: the caller then parks the task instead of resuming it. */
 void signal_deliver_pending(struct task *task);
 bool signal_pending_for(struct task *task); /* an unblocked signal is pending */
 bool signal_awaited(struct task *task);     /* a signal of task->awaited_signals is pending */
 /* Take the lowest pending signal of set (thread queue first): its number, or 0 if none. */
 int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info);
 long signal_return(struct task *task);       /* rt_sigreturn */
+extern const struct vfs_signalfd_source signal_signalfd_source; /* the running thread's signals, for signalfd */
 bool signal_is_ignored(struct thread_group *group, int signal);
 struct signal_handlers *signal_handlers_new(void);
 struct signal_handlers *signal_handlers_clone(struct signal_handlers *handlers);
@@ -238,6 +288,22 @@ void signal_handlers_reset_on_exec(struct signal_handlers *handlers);
 void signal_queue_init(struct signal_queue *queue);
 void signal_queue_clear(struct signal_queue *queue);
 void signal_fault(struct task *task, const siginfo_t *fault);  /* a synchronous fault from the stub */
+
+/* System V semaphores and message queues of the sandbox's IPC namespace (ipc.c): handlers' bodies, taking the
+ * syscall's arguments (user addresses included); results as the syscalls return them. */
+long ipc_semget(struct task *task, int32_t key, int count, int flags);
+long ipc_semtimedop(struct task *task, int32_t id, uint64_t operations_address, uint64_t count,
+                    uint64_t timeout_address, bool has_timeout);
+long ipc_semctl(struct task *task, int32_t id, int number, int command, uint64_t argument);
+long ipc_msgget(struct task *task, int32_t key, int flags);
+long ipc_msgsnd(struct task *task, int32_t id, uint64_t message_address, uint64_t size, int flags);
+long ipc_msgrcv(struct task *task, int32_t id, uint64_t message_address, uint64_t size, int64_t type, int flags);
+long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address);
+void ipc_process_exit(struct thread_group *group); /* SEM_UNDO adjustments are applied */
+long ipc_shmget(struct task *task, int32_t key, uint64_t size, int flags);
+long ipc_shmat(struct task *task, int32_t id, uint64_t address, int flags);
+long ipc_shmdt(struct task *task, uint64_t address);
+long ipc_shmctl(struct task *task, int32_t id, int command, uint64_t address);
 
 /* ELF (elf.c). */
 struct exec_image {
@@ -258,6 +324,11 @@ void string_array_free(char **array);
 
 /* Kernel services the syscall families use. */
 long process_execve(struct task *task, const char *path, char **argv, char **envp);
+/* execveat: path from dir (NULL: cwd) with AT_EMPTY_PATH/AT_SYMLINK_NOFOLLOW; name is what AT_EXECFN and comm
+ * show ("/dev/fd/N[/path]" for a path relative to an fd); path_inaccessible: name's fd is close-on-exec, so
+ * a script cannot be run through it (-ENOENT). */
+long process_execve_at(struct task *task, struct vfs_file *dir, const char *path, const char *name, int at_flags,
+                       bool path_inaccessible, char **argv, char **envp);
 long process_clone(struct task *task, uint64_t flags, uint64_t stack, uint64_t parent_tid_address,
                    uint64_t child_tid_address, uint64_t tls);
 long process_wait(struct task *task, int32_t pid, uint64_t status_address, int options, uint64_t rusage_address,
@@ -265,6 +336,9 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
 extern const struct vfs_procfs_provider sentry_procfs_provider;
 /* Wake up to count futex waiters on address (syscalls/futex.c): thread exit's CLONE_CHILD_CLEARTID. */
 long futex_wake_address(struct task *task, uint64_t address, int count);
+/* A thread's death (or exec): every robust futex it holds gets FUTEX_OWNER_DIED and a waiter is woken, as
+ * Linux's exit_robust_list does (syscalls/futex.c). Clears the task's robust list. */
+void futex_release_robust_list(struct task *task);
 void procfs_capture_host_information(void); /* before confinement: what /proc/cpuinfo shows */
 extern const char *sentry_hostname;
 

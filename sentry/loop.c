@@ -248,6 +248,12 @@ static void resume_task(struct task *task)
     signal_deliver_pending(task);
     if (task->state == TASK_STATE_DEAD || task->group->exiting)
         return;
+    if (task->group->stopped) {
+        /* Job control: held here, off the run queue, until SIGCONT (or SIGKILL) */
+        task->parked = true;
+        task->state = TASK_STATE_STOPPED;
+        return;
+    }
     if (task->registers_dirty) {
         int error = sentry_platform->set_registers(task->context, &task->registers);
         if (error < 0) {

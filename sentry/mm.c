@@ -194,7 +194,7 @@ static int check_protection(int *protection)
 /* Inserts one VMA per piece from address on and maps them in the stub; takes over the pieces' references.
  * Whatever was mapped there before is gone. A private mapping (file_pages) shares the pages read-only. */
 static int install_pieces(struct mm *mm, uint64_t address, int protection, int flags, struct vfs_file *file,
-                          uint64_t file_offset, struct vfs_shared_pages *pages)
+                          uint64_t file_offset, bool writable, struct vfs_shared_pages *pages)
 {
     uint64_t cursor = address, total = 0;
     for (size_t i = 0; i < pages->count; i++)
@@ -212,6 +212,7 @@ static int install_pieces(struct mm *mm, uint64_t address, int protection, int f
             .region = piece->region,
             .region_offset = piece->region_offset,
             .file_pages = private,
+            .shared_read_only = !private && !writable,
             .file = file,
             .file_offset = file_offset + (cursor - address),
         };
@@ -253,7 +254,7 @@ static long map_file_pages(struct mm *mm, uint64_t address, uint64_t length, int
         error = -ENODEV;
     }
     if (error == 0)
-        error = install_pieces(mm, address, protection, flags, file, file_offset, &pages);
+        error = install_pieces(mm, address, protection, flags, file, file_offset, writable, &pages);
     return error < 0 ? error : (long)address;
 }
 
@@ -441,7 +442,8 @@ static long remap_shared(struct mm *mm, const struct vma *old, uint64_t old_addr
         if (destination != old_address)
             sentry_platform->unmap(mm->space, old_address, old_length);
     }
-    int error = install_pieces(mm, destination, old->protection, old->flags, file, file_offset, &pages);
+    int error = install_pieces(mm, destination, old->protection, old->flags, file, file_offset,
+                               !old->shared_read_only, &pages);
     if (file)
         vfs_file_put(file);
     return error < 0 ? error : (long)destination;
@@ -544,6 +546,7 @@ struct mm *mm_fork(struct mm *parent)
     }
     for (size_t i = 0; i < parent->vma_count; i++) {
         struct vma vma = parent->vmas[i];
+        vma.locked = false;  /* memory locks are not inherited (mlock(2)) */
         if ((vma.flags & MAP_SHARED) || vma.file_pages) {
             vma.region->references++;
         } else {
@@ -613,6 +616,16 @@ static int mm_access(struct mm *mm, uint64_t address, size_t length, bool write,
 int mm_copy_in(struct mm *mm, void *destination, uint64_t address, size_t length)
 {
     return mm_access(mm, address, length, false, false, destination);
+}
+
+uint32_t *mm_word_for_atomic_update(struct mm *mm, uint64_t address)
+{
+    if (address & 3)
+        return NULL;
+    const struct vma *vma = mm_find_vma(mm, address);
+    if (!vma || vma->start > address || !(vma->protection & PROT_WRITE) || vma->file_pages)
+        return NULL;
+    return memory_at(vma_memory_offset(vma, address));
 }
 
 int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force)

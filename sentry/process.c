@@ -37,6 +37,7 @@ static void task_release_resources(struct task *task)
     if (task->state == TASK_STATE_RUNNABLE)
         list_remove(&task->run_node);
     task_cancel_waits(task);
+    futex_release_robust_list(task);
     if (task->fds) {
         if (task->group->live_threads <= 1)
             release_posix_locks(task->fds, task->group->tgid, false);
@@ -83,7 +84,10 @@ void thread_group_exit(struct thread_group *group, int status)
     }
     signal_queue_clear(&group->signals);
     process_timers_release(group, false);
+    ipc_process_exit(group);
     group->zombie = true;
+    if (group->pidfd)
+        vfs_pidfd_process_exited(group->pidfd);  /* its pidfds poll readable from now on */
 
     /* Children are reparented to pid 1; zombies among them are its to reap now. */
     struct thread_group *init = thread_group_by_tgid(1);
@@ -160,6 +164,7 @@ static struct task *new_child_task(struct task *parent, struct thread_group *gro
     child->signal_mask = parent->signal_mask;
     child->alternate_stack = parent->alternate_stack;
     child->credentials = parent->credentials;
+    task_scheduling_inherit(&child->scheduling, &parent->scheduling);
     memcpy(child->name, parent->name, sizeof(child->name));
     if (flags & CLONE_FILES) {
         vfs_fd_table_get(parent->fds);
@@ -361,14 +366,24 @@ static size_t array_length(char **array)
 
 long process_execve(struct task *task, const char *path, char **argv, char **envp)
 {
+    return process_execve_at(task, NULL, path, path, 0, false, argv, envp);
+}
+
+long process_execve_at(struct task *task, struct vfs_file *dir, const char *path, const char *name, int at_flags,
+                       bool path_inaccessible, char **argv, char **envp)
+{
     struct vfs_context ctx;
     task_vfs_context(task, &ctx);
     char **owned_argv = NULL;
-    char *current_path = xstrdup(path);
+    char *current_path = xstrdup(name);
     struct vfs_file *file = NULL;
     long error = 0;
     for (int nesting = 0;; nesting++) {
-        error = vfs_open_for_exec(&ctx, current_path, &file);
+        /* The first program is found from dir with execveat's flags; interpreters by plain path. */
+        if (nesting == 0)
+            error = vfs_open_for_exec_at(&ctx, dir, path, at_flags, &file);
+        else
+            error = vfs_open_for_exec(&ctx, current_path, &file);
         if (error < 0)
             break;
         char *interpreter = NULL, *argument = NULL;
@@ -379,6 +394,13 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
         }
         vfs_file_put(file);
         file = NULL;
+        if (nesting == 0 && path_inaccessible) {
+            /* The interpreter would be given /dev/fd/N of a close-on-exec fd it cannot open (binfmt_script). */
+            free(interpreter);
+            free(argument);
+            error = -ENOENT;
+            break;
+        }
         if (nesting >= SCRIPT_NESTING_MAXIMUM) {
             free(interpreter);
             free(argument);
@@ -410,7 +432,7 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
     }
     struct exec_image image;
     /* AT_EXECFN and /proc/PID/exe name the path the caller gave, as Linux does. */
-    error = elf_load(task, file, path, final_argv, array_length(final_argv), envp, array_length(envp), mm, &image);
+    error = elf_load(task, file, name, final_argv, array_length(final_argv), envp, array_length(envp), mm, &image);
     vfs_file_put(file);
     free(current_path);
     if (error < 0) {
@@ -427,6 +449,7 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
         if (other != task)
             task_release_resources(other);
     }
+    futex_release_robust_list(task); /* its list lives in the image that goes */
     task->tid = group->tgid;
     struct mm *old = group->mm;
     group->mm = mm;
@@ -446,8 +469,8 @@ long process_execve(struct task *task, const char *path, char **argv, char **env
     signal_handlers_reset_on_exec(group->handlers);
     memset(&task->alternate_stack, 0, sizeof(task->alternate_stack));
     task->alternate_stack.ss_flags = SS_DISABLE;
-    const char *base = strrchr(path, '/');
-    snprintf(task->name, sizeof(task->name), "%s", base ? base + 1 : path);
+    const char *base = strrchr(name, '/');
+    snprintf(task->name, sizeof(task->name), "%s", base ? base + 1 : name);
     string_array_free(owned_argv);
 
     /* Fresh registers: the new stub's clean state, then the entry point and stack. */
@@ -489,6 +512,35 @@ static bool child_matches(const struct thread_group *caller, const struct thread
     return true;
 }
 
+/* wait's WUNTRACED/WSTOPPED and WCONTINUED: a live child's stop or continue, reported once (unless WNOWAIT).
+ * Its pid, 0 when there is nothing to report, or -EFAULT. */
+static long report_job_change(struct task *task, struct thread_group *child, uint64_t status_address, int options,
+                              siginfo_t *waitid_info, bool is_waitid)
+{
+    bool stop = (options & WUNTRACED) && child->stopped && child->stop_unreported; /* WUNTRACED == WSTOPPED */
+    bool continued = !stop && (options & WCONTINUED) && child->continue_unreported;
+    if (!stop && !continued)
+        return 0;
+    int status = stop ? (child->stop_signal << 8) | 0x7f : 0xffff;
+    if (is_waitid) {
+        memset(waitid_info, 0, sizeof(*waitid_info));
+        waitid_info->si_signo = SIGCHLD;
+        waitid_info->si_pid = child->tgid;
+        waitid_info->si_uid = 0;
+        waitid_info->si_code = stop ? CLD_STOPPED : CLD_CONTINUED;
+        waitid_info->si_status = stop ? child->stop_signal : SIGCONT;
+    } else if (status_address && task_copy_out(task, status_address, &status, sizeof(status)) < 0) {
+        return -EFAULT;
+    }
+    if (!(is_waitid && (options & WNOWAIT))) {
+        if (stop)
+            child->stop_unreported = false;
+        else
+            child->continue_unreported = false;
+    }
+    return child->tgid;
+}
+
 long process_wait(struct task *task, int32_t pid, uint64_t status_address, int options, uint64_t rusage_address,
                   siginfo_t *waitid_info, bool is_waitid)
 {
@@ -501,7 +553,13 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
         if (!child_matches(caller, child, pid, options))
             continue;
         any = true;
-        if (!child->zombie)
+        if (!child->zombie) {
+            long reported = report_job_change(task, child, status_address, options, waitid_info, is_waitid);
+            if (reported != 0)
+                return reported;
+            continue;
+        }
+        if (is_waitid && !(options & WEXITED))
             continue;
         int32_t child_pid = child->tgid;
         int status = child->wait_status;

@@ -71,7 +71,19 @@ static char state_letter(struct thread_group *group)
     struct task *leader = thread_group_leader(group);
     if (!leader)
         return 'Z';
+    if (group->stopped)
+        return 'T';
     return leader->state == TASK_STATE_BLOCKED ? 'S' : 'R';
+}
+
+static const char *state_name(char letter)
+{
+    switch (letter) {
+    case 'S': return "sleeping";
+    case 'T': return "stopped";
+    case 'Z': return "zombie";
+    default: return "running";
+    }
 }
 
 static uint64_t mapped_bytes(struct mm *mm)
@@ -103,7 +115,7 @@ static int process_status(struct thread_group *group, struct text_buffer *out)
     text_buffer_append(out, "Name:\t%s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\n"
                             "TracerPid:\t0\nUid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\nFDSize:\t64\nGroups:\t",
                        leader->name, leader->fs ? leader->fs->umask : 022, state_letter(group),
-                       state_letter(group) == 'S' ? "sleeping" : "running", group->tgid, group->tgid,
+                       state_name(state_letter(group)), group->tgid, group->tgid,
                        group->parent ? group->parent->tgid : 0, c->uid, c->euid, c->suid, c->fsuid, c->gid, c->egid,
                        c->sgid, c->fsgid);
     for (size_t i = 0; i < c->group_count; i++)

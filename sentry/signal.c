@@ -3,6 +3,7 @@
 #include "sentry/internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +117,7 @@ static void queue_signal(struct signal_queue *queue, const siginfo_t *info)
     pending->info = *info;
     list_insert_tail(&queue->queue, &pending->node);
     queue->pending |= SIGNAL_BIT(signal);
+    vfs_signalfd_notify(signal);
 }
 
 static bool dequeue_signal(struct signal_queue *queue, int signal, siginfo_t *info)
@@ -160,6 +162,107 @@ static bool init_protected_now(struct thread_group *group, int signal, const str
            !(target && ((target->signal_mask | target->awaited_signals) & SIGNAL_BIT(signal)));
 }
 
+/* ---- job control ---- */
+
+#define STOP_SIGNALS (SIGNAL_BIT(SIGSTOP) | SIGNAL_BIT(SIGTSTP) | SIGNAL_BIT(SIGTTIN) | SIGNAL_BIT(SIGTTOU))
+
+static void discard_pending(struct signal_queue *queue, uint64_t set)
+{
+    for (int signal = 1; signal <= 64; signal++) {
+        siginfo_t discarded;
+        if (set & queue->pending & SIGNAL_BIT(signal))
+            while (dequeue_signal(queue, signal, &discarded))
+                ;
+    }
+}
+
+static void discard_pending_in_group(struct thread_group *group, uint64_t set)
+{
+    discard_pending(&group->signals, set);
+    LIST_FOR_EACH(node, &group->threads)
+        discard_pending(&CONTAINER_OF(node, struct task, group_node)->signals, set);
+}
+
+/* The parent learns of a stop or a continue by SIGCHLD (unless it asked not to, SA_NOCLDSTOP) and wait. */
+static void notify_parent_of_job_change(struct thread_group *group, int code, int status)
+{
+    struct thread_group *parent = group->parent;
+    if (!parent || parent->zombie)
+        return;
+    if (!(parent->handlers->actions[SIGCHLD - 1].flags & SA_NOCLDSTOP)) {
+        siginfo_t info = {.si_signo = SIGCHLD, .si_code = code};
+        info.si_pid = group->tgid;
+        info.si_uid = 0;
+        info.si_status = status;
+        signal_send_to_group(parent, &info);
+    }
+    wait_queue_notify(&parent->child_exit, POLLIN);
+}
+
+static void group_continue(struct thread_group *group)
+{
+    group->stopped = false;
+    group->stop_unreported = false;
+    group->continue_unreported = true;
+    LIST_FOR_EACH(node, &group->threads) {
+        struct task *task = CONTAINER_OF(node, struct task, group_node);
+        if (task->parked) {
+            task->parked = false;
+            loop_make_runnable(task);
+        }
+    }
+    group->continue_to_notify = true;
+    if (group->parent)
+        wait_queue_notify(&group->parent->child_exit, POLLIN); /* wait(WCONTINUED) can report it now */
+}
+
+static void group_stop(struct thread_group *group, struct task *stopping, int signal)
+{
+    group->stopped = true;
+    group->continue_to_notify = false;
+    group->stop_signal = signal;
+    group->stop_unreported = true;
+    group->continue_unreported = false;
+    /* The others come back to the Sentry, find the group stopped, and park too. */
+    LIST_FOR_EACH(node, &group->threads) {
+        struct task *task = CONTAINER_OF(node, struct task, group_node);
+        if (task != stopping)
+            task_interrupt(task);
+    }
+    notify_parent_of_job_change(group, CLD_STOPPED, signal);
+}
+
+/* Linux's prepare_signal: sending SIGCONT continues a stopped group and discards pending stop signals, and
+ * sending a stop signal discards a pending SIGCONT, whether or not the signal itself is then blocked,
+ * handled or ignored. */
+static void job_control_on_send(struct thread_group *group, int signal)
+{
+    if (signal == SIGCONT) {
+        discard_pending_in_group(group, STOP_SIGNALS);
+        if (group->stopped)
+            group_continue(group);
+    } else if (STOP_SIGNALS & SIGNAL_BIT(signal)) {
+        discard_pending_in_group(group, SIGNAL_BIT(SIGCONT));
+    }
+}
+
+/* A process group is orphaned when no member has a parent in another group of the same session: the
+ * terminal's stop signals (SIGTSTP, SIGTTIN, SIGTTOU) would stop it for good, so they are discarded. */
+static bool process_group_orphaned(int32_t process_group)
+{
+    int32_t pids[4096];
+    size_t count = task_list_groups(pids, ARRAY_SIZE(pids));
+    for (size_t i = 0; i < count; i++) {
+        struct thread_group *member = thread_group_by_tgid(pids[i]);
+        if (!member || member->zombie || member->process_group != process_group)
+            continue;
+        struct thread_group *parent = member->parent;
+        if (parent && parent->process_group != process_group && parent->session == member->session)
+            return false;
+    }
+    return true;
+}
+
 int signal_send_to_task(struct task *task, const siginfo_t *info)
 {
     int signal = info->si_signo;
@@ -168,6 +271,7 @@ int signal_send_to_task(struct task *task, const siginfo_t *info)
     struct thread_group *group = task->group;
     if (group->exiting || group->zombie || init_protected_now(group, signal, task))
         return 0;
+    job_control_on_send(group, signal);
     if (signal == SIGKILL) {
         thread_group_exit(group, SIGKILL);
         return 0;
@@ -187,6 +291,7 @@ int signal_send_to_group(struct thread_group *group, const siginfo_t *info)
         return -EINVAL;
     if (group->exiting || group->zombie || init_protected_now(group, signal, thread_group_leader(group)))
         return 0;
+    job_control_on_send(group, signal);
     if (signal == SIGKILL) {
         thread_group_exit(group, SIGKILL);
         return 0;
@@ -243,6 +348,21 @@ int signal_dequeue_from(struct task *task, uint64_t set, siginfo_t *info)
     int signal = __builtin_ctzll(own ? own : shared) + 1;
     return dequeue_signal(own ? &task->signals : &task->group->signals, signal, info) ? signal : 0;
 }
+
+/* signalfd reads and polls: the thread running the syscall, as Linux's current. */
+static bool signalfd_dequeue(uint64_t mask, void *siginfo)
+{
+    struct task *task = task_current();
+    return task && signal_dequeue_from(task, mask, siginfo) != 0;
+}
+
+static bool signalfd_pending(uint64_t mask)
+{
+    struct task *task = task_current();
+    return task && ((task->signals.pending | task->group->signals.pending) & mask) != 0;
+}
+
+const struct vfs_signalfd_source signal_signalfd_source = {.dequeue = signalfd_dequeue, .pending = signalfd_pending};
 
 bool signal_pending_for(struct task *task)
 {
@@ -364,6 +484,10 @@ static int setup_frame(struct task *task, int signal, const siginfo_t *info, con
 
 void signal_deliver_pending(struct task *task)
 {
+    if (task->group->continue_to_notify) {
+        task->group->continue_to_notify = false;
+        notify_parent_of_job_change(task->group, CLD_CONTINUED, SIGCONT);
+    }
     for (;;) {
         uint64_t from_group;
         int signal = next_deliverable(task, &from_group);
@@ -385,9 +509,10 @@ void signal_deliver_pending(struct task *task)
             case ACTION_CONTINUE:
                 continue;
             case ACTION_STOP:
-                log_warning("signal %d would stop process %d: job-control stop is not supported, ignored", signal,
-                            task->group->tgid);
-                continue;
+                if (signal != SIGSTOP && process_group_orphaned(task->group->process_group))
+                    continue;
+                group_stop(task->group, task, signal);
+                return;
             case ACTION_CORE:
                 thread_group_exit(task->group, signal | 0x80);
                 return;

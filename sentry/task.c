@@ -110,6 +110,8 @@ void thread_group_release(struct thread_group *group)
         }
     }
     list_remove(&group->sibling_node);
+    if (group->pidfd)
+        vfs_pidfd_process_reaped(group->pidfd);
     /* Orphans go to pid 1, as Linux reparents to the namespace's init. */
     struct thread_group *init = thread_group_by_tgid(1);
     LIST_FOR_EACH_SAFE(node, next, &group->children) {

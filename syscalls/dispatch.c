@@ -19,10 +19,12 @@ static void bind_family(const struct syscall_binding *bindings)
 static void bind_all(void)
 {
     const struct syscall_binding *families[] = {
+        syscall_bindings_signalfd, syscall_bindings_inotify, syscall_bindings_ipc,
         syscall_bindings_file, syscall_bindings_fs, syscall_bindings_mm, syscall_bindings_process,
         syscall_bindings_signal, syscall_bindings_time, syscall_bindings_info, syscall_bindings_socket, syscall_bindings_futex, syscall_bindings_xattr,
         syscall_bindings_poll, syscall_bindings_timer, syscall_bindings_eventfd, syscall_bindings_timerfd,
         syscall_bindings_epoll, syscall_bindings_memfd, syscall_bindings_locks,
+        syscall_bindings_sched, syscall_bindings_system, syscall_bindings_splice, syscall_bindings_pidfd,
     };
     for (size_t i = 0; i < ARRAY_SIZE(families); i++)
         bind_family(families[i]);

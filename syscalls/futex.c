@@ -1,5 +1,6 @@
 /* syscalls/futex.c: futex(2) waits and wakes, keyed by address space and address (private) or by memory-file
- * offset (shared mappings), with bitsets, requeue and wake-op as glibc's locks and condition variables use them. */
+ * offset (shared mappings), with bitsets, requeue and wake-op as glibc's locks and condition variables use them,
+ * the priority-inheritance lock protocol (owner tid in the word), and robust lists at thread death. */
 #include "syscalls/syscalls.h"
 
 #include <errno.h>
@@ -17,6 +18,9 @@
 
 /* restart_state slots of a waiting task */
 enum { FUTEX_STATE_QUEUED, FUTEX_STATE_DEADLINE, FUTEX_STATE_WOKEN };
+/* FUTEX_STATE_WOKEN values for a FUTEX_LOCK_PI waiter */
+enum { FUTEX_PI_HANDED_OVER = 1, FUTEX_PI_RETRY = 2 };
+#define ROBUST_LIST_LIMIT 2048 /* Linux's bound on a list walk, against cycles */
 
 struct futex_key {
     const void *space;  /* the mm for private futexes, NULL for shared ones */
@@ -183,7 +187,7 @@ static long futex_requeue(struct task *task, uint64_t address, int wake_count, i
 }
 
 /* FUTEX_WAKE_OP: *address2 = *address2 OP argument, then wake on address, and on address2 if the old value
- * passes the comparison. The Sentry runs one handler at a time, so the update is atomic for every task. */
+ * passes the comparison. */
 static long futex_wake_op(struct task *task, uint64_t address, int wake_count, int wake_count2, uint64_t address2,
                           uint32_t encoded, bool private_futex)
 {
@@ -201,18 +205,21 @@ static long futex_wake_op(struct task *task, uint64_t address, int wake_count, i
         error = futex_key_of(task, address2, private_futex, &key2);
     if (error < 0)
         return error;
-    uint32_t old;
-    if (task_copy_in(task, &old, address2, sizeof(old)) < 0)
+    /* Application threads update lock words without us: the change must be one atomic step. */
+    uint32_t *word = mm_word_for_atomic_update(task->group->mm, address2);
+    if (!word)
         return -EFAULT;
-    uint32_t updated;
-    switch (operation) {
-    case FUTEX_OP_SET: updated = argument; break;
-    case FUTEX_OP_ADD: updated = old + argument; break;
-    case FUTEX_OP_OR: updated = old | argument; break;
-    case FUTEX_OP_ANDN: updated = old & ~argument; break;
-    case FUTEX_OP_XOR: updated = old ^ argument; break;
-    default: return -ENOSYS;
-    }
+    uint32_t old = __atomic_load_n(word, __ATOMIC_SEQ_CST), updated;
+    do {
+        switch (operation) {
+        case FUTEX_OP_SET: updated = argument; break;
+        case FUTEX_OP_ADD: updated = old + argument; break;
+        case FUTEX_OP_OR: updated = old | argument; break;
+        case FUTEX_OP_ANDN: updated = old & ~argument; break;
+        case FUTEX_OP_XOR: updated = old ^ argument; break;
+        default: return -ENOSYS;
+        }
+    } while (!__atomic_compare_exchange_n(word, &old, updated, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     bool passes;
     int32_t signed_old = (int32_t)old, signed_comparand = (int32_t)comparand;
     switch (comparison) {
@@ -224,8 +231,6 @@ static long futex_wake_op(struct task *task, uint64_t address, int wake_count, i
     case FUTEX_OP_CMP_GE: passes = signed_old >= signed_comparand; break;
     default: return -ENOSYS;
     }
-    if (task_copy_out(task, address2, &updated, sizeof(updated)) < 0)
-        return -EFAULT;
     long woken = wake_waiters(queue_find(&key, false), wake_count, FUTEX_BITSET_MATCH_ANY);
     if (passes)
         woken += wake_waiters(queue_find(&key2, false), wake_count2, FUTEX_BITSET_MATCH_ANY);
@@ -238,6 +243,171 @@ long futex_wake_address(struct task *task, uint64_t address, int count)
     if (futex_key_of(task, address, false, &key) < 0)
         return 0;
     return wake_waiters(queue_find(&key, false), count, FUTEX_BITSET_MATCH_ANY);
+}
+
+/* ---- priority inheritance ----
+ * The lock word holds the owner's tid, FUTEX_WAITERS when someone sleeps on it (so that unlocking must come
+ * here) and FUTEX_OWNER_DIED after a robust owner died. Unlocking hands the lock straight to the first
+ * waiter. Priorities are not boosted: the Sentry has no priorities to lend, only the protocol to keep. */
+
+static uint64_t deadline_from(const struct timespec *timeout, clockid_t clock)
+{
+    struct timespec now;
+    clock_gettime(clock, &now);
+    int64_t left = (timeout->tv_sec - now.tv_sec) * (int64_t)NANOSECONDS_PER_SECOND + (timeout->tv_nsec - now.tv_nsec);
+    return monotonic_nanoseconds() + (left > 0 ? (uint64_t)left : 0);
+}
+
+static long futex_lock_pi(struct task *task, uint64_t address, uint64_t timeout_address, clockid_t clock, bool try,
+                          bool private_futex)
+{
+    uint64_t *state = task_syscall_restart_state(task);
+    struct futex_key key;
+    int error = futex_key_of(task, address, private_futex, &key);
+    if (error < 0)
+        return error;
+    uint32_t *word = mm_word_for_atomic_update(task->group->mm, address);
+    if (!word)
+        return -EFAULT;
+    if (state[FUTEX_STATE_QUEUED]) {
+        if (state[FUTEX_STATE_WOKEN] == FUTEX_PI_HANDED_OVER)
+            return 0;
+        if (state[FUTEX_STATE_DEADLINE] && monotonic_nanoseconds() >= state[FUTEX_STATE_DEADLINE])
+            return -ETIMEDOUT;
+        state[FUTEX_STATE_WOKEN] = 0; /* woken to try again (its owner died), or spuriously */
+    } else if (timeout_address && !try) {
+        struct timespec timeout;
+        if (task_copy_in(task, &timeout, timeout_address, sizeof(timeout)) < 0)
+            return -EFAULT;
+        if (timeout.tv_sec < 0 || timeout.tv_nsec < 0 || timeout.tv_nsec >= (long)NANOSECONDS_PER_SECOND)
+            return -EINVAL;
+        state[FUTEX_STATE_DEADLINE] = deadline_from(&timeout, clock);
+    }
+    struct futex_queue *queue = queue_find(&key, false);
+    bool others_wait = queue && !list_empty(&queue->waiters.waiters);
+    for (;;) {
+        uint32_t value = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+        uint32_t owner = value & FUTEX_TID_MASK;
+        if (owner == 0) {
+            uint32_t taken = (uint32_t)task->tid | (value & FUTEX_OWNER_DIED) | (others_wait ? FUTEX_WAITERS : 0);
+            if (__atomic_compare_exchange_n(word, &value, taken, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                return 0;
+            continue;
+        }
+        if (owner == (uint32_t)task->tid)
+            return -EDEADLK;
+        if (!task_by_tid((int32_t)owner))
+            return -ESRCH; /* no such thread owns it: a corrupt or stale lock word */
+        if (try)
+            return -EWOULDBLOCK;
+        if (value & FUTEX_WAITERS)
+            break;
+        if (__atomic_compare_exchange_n(word, &value, value | FUTEX_WAITERS, false, __ATOMIC_SEQ_CST,
+                                        __ATOMIC_SEQ_CST))
+            break;
+    }
+    state[FUTEX_STATE_QUEUED] = 1;
+    if (state[FUTEX_STATE_DEADLINE] && monotonic_nanoseconds() >= state[FUTEX_STATE_DEADLINE])
+        return -ETIMEDOUT;
+    long result = task_wait_queue(task, &queue_find(&key, true)->waiters, FUTEX_BITSET_MATCH_ANY);
+    if (state[FUTEX_STATE_DEADLINE])
+        task->wait_deadline = state[FUTEX_STATE_DEADLINE];
+    return result;
+}
+
+static long futex_unlock_pi(struct task *task, uint64_t address, bool private_futex)
+{
+    struct futex_key key;
+    int error = futex_key_of(task, address, private_futex, &key);
+    if (error < 0)
+        return error;
+    uint32_t *word = mm_word_for_atomic_update(task->group->mm, address);
+    if (!word)
+        return -EFAULT;
+    struct futex_queue *queue = queue_find(&key, false);
+    for (;;) {
+        uint32_t value = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+        if ((value & FUTEX_TID_MASK) != (uint32_t)task->tid)
+            return -EPERM;
+        struct waiter *next = NULL;
+        bool more = false;
+        if (queue && !list_empty(&queue->waiters.waiters)) {
+            next = CONTAINER_OF(queue->waiters.waiters.next, struct waiter, node);
+            more = queue->waiters.waiters.next->next != &queue->waiters.waiters;
+        }
+        uint32_t handed = next ? (uint32_t)((struct task *)next->owner)->tid | (more ? FUTEX_WAITERS : 0) : 0;
+        if (!__atomic_compare_exchange_n(word, &value, handed, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            continue; /* a locker just set FUTEX_WAITERS: look again */
+        if (next) {
+            ((struct task *)next->owner)->restart_state[FUTEX_STATE_WOKEN] = FUTEX_PI_HANDED_OVER;
+            next->wake(next, FUTEX_BITSET_MATCH_ANY);
+        }
+        return 0;
+    }
+}
+
+/* ---- robust lists ---- */
+
+/* Linux's handle_futex_death: a lock the dead thread held gets FUTEX_OWNER_DIED and one waiter is woken. */
+static void robust_futex_died(struct task *task, uint64_t address, bool pi, bool pending)
+{
+    uint32_t *word = mm_word_for_atomic_update(task->group->mm, address);
+    if (!word)
+        return;
+    struct futex_key key;
+    if (futex_key_of(task, address, false, &key) < 0)
+        return;
+    uint32_t value = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    for (;;) {
+        if (pending && !pi && value == 0) {
+            /* it died between releasing the lock and waking a waiter */
+            wake_waiters(queue_find(&key, false), 1, FUTEX_BITSET_MATCH_ANY);
+            return;
+        }
+        if ((value & FUTEX_TID_MASK) != (uint32_t)task->tid)
+            return;
+        uint32_t died = (value & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+        if (__atomic_compare_exchange_n(word, &value, died, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            break;
+    }
+    if (!(value & FUTEX_WAITERS))
+        return;
+    struct futex_queue *queue = queue_find(&key, false);
+    if (!queue || list_empty(&queue->waiters.waiters))
+        return;
+    struct waiter *waiter = CONTAINER_OF(queue->waiters.waiters.next, struct waiter, node);
+    ((struct task *)waiter->owner)->restart_state[FUTEX_STATE_WOKEN] = pi ? FUTEX_PI_RETRY : 1;
+    waiter->wake(waiter, FUTEX_BITSET_MATCH_ANY);
+}
+
+void futex_release_robust_list(struct task *task)
+{
+    uint64_t head = task->robust_list;
+    task->robust_list = 0;
+    if (!head || !task->group->mm)
+        return;
+    struct {
+        uint64_t next;      /* struct robust_list *, bit 0: a PI futex */
+        int64_t futex_offset;
+        uint64_t pending;   /* list_op_pending, bit 0 likewise */
+    } list;
+    if (task_copy_in(task, &list, head, sizeof(list)) < 0)
+        return;
+    uint64_t pending = list.pending & ~1ULL;
+    bool pending_pi = list.pending & 1;
+    uint64_t entry = list.next & ~1ULL;
+    bool pi = list.next & 1;
+    for (int walked = 0; entry != head && walked < ROBUST_LIST_LIMIT; walked++) {
+        uint64_t next;
+        if (task_copy_in(task, &next, entry, sizeof(next)) < 0)
+            return;
+        if (entry != pending)
+            robust_futex_died(task, entry + (uint64_t)list.futex_offset, pi, false);
+        entry = next & ~1ULL;
+        pi = next & 1;
+    }
+    if (pending)
+        robust_futex_died(task, pending + (uint64_t)list.futex_offset, pending_pi, true);
 }
 
 static SYSCALL_HANDLER(futex)
@@ -272,8 +442,16 @@ static SYSCALL_HANDLER(futex)
         return futex_requeue(task, ARG(0), (int)value, (int)ARG(3), ARG(4), true, (uint32_t)ARG(5), private_futex);
     case FUTEX_WAKE_OP:
         return futex_wake_op(task, ARG(0), (int)value, (int)ARG(3), ARG(4), (uint32_t)ARG(5), private_futex);
+    case FUTEX_LOCK_PI: /* its timeout is absolute on CLOCK_REALTIME */
+        return futex_lock_pi(task, ARG(0), ARG(3), CLOCK_REALTIME, false, private_futex);
+    case FUTEX_LOCK_PI2:
+        return futex_lock_pi(task, ARG(0), ARG(3), realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC, false, private_futex);
+    case FUTEX_TRYLOCK_PI:
+        return futex_lock_pi(task, ARG(0), 0, CLOCK_MONOTONIC, true, private_futex);
+    case FUTEX_UNLOCK_PI:
+        return futex_unlock_pi(task, ARG(0), private_futex);
     default:
-        /* Priority-inheritance futexes need the owner-tid protocol; not there yet. */
+        /* FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI (glibc no longer uses them), and unknown ones */
         return -ENOSYS;
     }
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sentry/internal.h"
+#include "syscalls/families_extra.h"
 
 #define ARG(i) (args->arg[i])
 
@@ -114,15 +115,16 @@ static SYSCALL_HANDLER(times)
 static SYSCALL_HANDLER(sched_getaffinity)
 {
     int32_t pid = (int32_t)ARG(0);
-    if (pid != 0 && !task_by_tid(pid))
+    struct task *target = pid == 0 ? task : task_by_tid(pid);
+    if (!target)
         return -ESRCH;
-    long cpus = host_cpu_count();
+    long cpus = MIN(host_cpu_count(), 1024L);
     size_t mask_size = sizeof(uint64_t) * (size_t)((cpus + 63) / 64);
-    if (ARG(1) < mask_size || (ARG(1) & (sizeof(uint64_t) - 1)))
+    uint32_t length = (uint32_t)ARG(1);
+    if ((uint64_t)length * 8 < (uint64_t)cpus || (length & (sizeof(uint64_t) - 1)))
         return -EINVAL;
-    uint64_t mask[16] = {0};
-    for (long cpu = 0; cpu < cpus && cpu < 1024; cpu++)
-        mask[cpu / 64] |= 1ULL << (cpu % 64);
+    uint64_t mask[16];
+    syscall_task_affinity(target, mask);
     if (task_copy_out(task, ARG(2), mask, mask_size) < 0)
         return -EFAULT;
     return (long)mask_size;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -19,7 +20,7 @@
                          MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | \
                          MAP_HUGETLB | MAP_FIXED_NOREPLACE | MAP_32BIT)
 
-static SYSCALL_HANDLER(mmap)
+static long map_memory(struct task *task, const struct syscall_args *args)
 {
     uint64_t address = ARG(0), length = ARG(1), offset = ARG(5);
     int protection = (int)ARG(2), flags = (int)ARG(3), fd = (int)ARG(4);
@@ -73,6 +74,167 @@ static SYSCALL_HANDLER(mmap)
     return result;
 }
 
+/* ---- memory locks: VM_LOCKED bookkeeping per VMA, RLIMIT_MEMLOCK accounting with Linux's rules. The pages
+ * of the memory file stay where the host puts them: a lock here is Linux's contract towards the application
+ * (limits, errors, mincore residency, MADV_DONTNEED refusal), not a host mlock. ---- */
+
+/* CAP_IPC_LOCK in the sandbox's model (see capget): effective uid 0. */
+static bool may_lock_any_amount(const struct task *task) { return task->credentials.euid == 0; }
+
+static uint64_t memlock_limit(const struct task *task)
+{
+    return task->group->limits[RLIMIT_MEMLOCK].rlim_cur;
+}
+
+/* can_do_mlock(): a non-zero RLIMIT_MEMLOCK or CAP_IPC_LOCK. */
+static bool may_lock(const struct task *task) { return memlock_limit(task) != 0 || may_lock_any_amount(task); }
+
+/* Bytes of [start, end) (or all of it) in locked VMAs: Linux's locked_vm and count_mm_mlocked_page_nr(). */
+static uint64_t locked_bytes(const struct mm *mm, uint64_t start, uint64_t end)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < mm->vma_count; i++) {
+        const struct vma *vma = &mm->vmas[i];
+        if (vma->locked && vma->end > start && vma->start < end)
+            total += MIN(vma->end, end) - MAX(vma->start, start);
+    }
+    return total;
+}
+
+static uint64_t mapped_bytes(const struct mm *mm)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < mm->vma_count; i++)
+        total += mm->vmas[i].end - mm->vmas[i].start;
+    return total;
+}
+
+/* mlock_future_ok(): may length more bytes be locked? */
+static bool lock_fits(const struct task *task, uint64_t length)
+{
+    if (may_lock_any_amount(task))
+        return true;
+    uint64_t limit = memlock_limit(task) / PAGE_SIZE;
+    return (locked_bytes(task->group->mm, 0, UINT64_MAX) + length) / PAGE_SIZE <= limit;
+}
+
+static struct vma *vma_containing(struct mm *mm, uint64_t address)
+{
+    for (size_t i = 0; i < mm->vma_count; i++)
+        if (mm->vmas[i].start <= address && address < mm->vmas[i].end)
+            return &mm->vmas[i];
+    return NULL;
+}
+
+/* apply_vma_lock_flags(): lock or unlock [start, end), which must be mapped without holes (-ENOMEM). VMAs
+ * are split at the ends (through mm_protect with their own protection, which splits and changes nothing). */
+static long set_locked(struct mm *mm, uint64_t start, uint64_t end, bool locked)
+{
+    if (end < start)
+        return -EINVAL;
+    for (uint64_t cursor = start; cursor < end;) {
+        const struct vma *vma = vma_containing(mm, cursor);
+        if (!vma)
+            return -ENOMEM;
+        cursor = vma->end;
+    }
+    for (uint64_t cursor = start; cursor < end;) {
+        struct vma *vma = vma_containing(mm, cursor);
+        uint64_t piece_end = MIN(end, vma->end);
+        if (vma->locked != locked && (vma->start < cursor || vma->end > piece_end)) {
+            long error = mm_protect(mm, cursor, piece_end - cursor, vma->protection);
+            if (error < 0)
+                return error;
+            vma = vma_containing(mm, cursor);
+        }
+        vma->locked = locked;
+        cursor = piece_end;
+    }
+    return 0;
+}
+
+static long lock_range(struct task *task, uint64_t address, uint64_t length)
+{
+    if (!may_lock(task))
+        return -EPERM;
+    uint64_t start = PAGE_ROUND_DOWN(address);
+    uint64_t end = PAGE_ROUND_UP(address + length);
+    if (address + length < address || end < start)
+        return -EINVAL;  /* wraps: apply_vma_lock_flags' end < start */
+    struct mm *mm = task->group->mm;
+    if (!may_lock_any_amount(task)) {
+        uint64_t limit = memlock_limit(task) / PAGE_SIZE;
+        uint64_t wanted = (end - start) / PAGE_SIZE + locked_bytes(mm, 0, UINT64_MAX) / PAGE_SIZE;
+        if (wanted > limit)
+            wanted -= locked_bytes(mm, start, end) / PAGE_SIZE;
+        if (wanted > limit)
+            return -ENOMEM;
+    }
+    return set_locked(mm, start, end, true);
+}
+
+static SYSCALL_HANDLER(mlock) { return lock_range(task, ARG(0), ARG(1)); }
+
+static SYSCALL_HANDLER(mlock2)
+{
+    if ((unsigned int)ARG(2) & ~(unsigned int)MLOCK_ONFAULT)
+        return -EINVAL;
+    return lock_range(task, ARG(0), ARG(1));
+}
+
+static SYSCALL_HANDLER(munlock)
+{
+    uint64_t start = PAGE_ROUND_DOWN(ARG(0));
+    uint64_t end = PAGE_ROUND_UP(ARG(0) + ARG(1));
+    if (ARG(0) + ARG(1) < ARG(0) || end < start)
+        return -EINVAL;
+    return set_locked(task->group->mm, start, end, false);
+}
+
+static SYSCALL_HANDLER(mlockall)
+{
+    int flags = (int)ARG(0);
+    if (!flags || (flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) || flags == MCL_ONFAULT)
+        return -EINVAL;
+    if (!may_lock(task))
+        return -EPERM;
+    struct mm *mm = task->group->mm;
+    if ((flags & MCL_CURRENT) && !may_lock_any_amount(task) &&
+        mapped_bytes(mm) / PAGE_SIZE > memlock_limit(task) / PAGE_SIZE)
+        return -ENOMEM;
+    mm->lock_future = (flags & MCL_FUTURE) != 0;
+    if (flags & MCL_CURRENT)
+        for (size_t i = 0; i < mm->vma_count; i++)
+            mm->vmas[i].locked = true;
+    return 0;
+}
+
+static SYSCALL_HANDLER(munlockall)
+{
+    (void)args;
+    struct mm *mm = task->group->mm;
+    mm->lock_future = false;
+    for (size_t i = 0; i < mm->vma_count; i++)
+        mm->vmas[i].locked = false;
+    return 0;
+}
+
+/* mmap with MAP_LOCKED, or after mlockall(MCL_FUTURE): Linux's do_mmap checks, then the new VMA is locked. */
+static SYSCALL_HANDLER(mmap)
+{
+    int flags = (int)ARG(3);
+    struct mm *mm = task->group->mm;
+    bool lock = (flags & MAP_LOCKED) || mm->lock_future;
+    if (ARG(1) && (flags & MAP_LOCKED) && !may_lock(task))
+        return -EPERM;
+    if (ARG(1) && lock && !lock_fits(task, PAGE_ROUND_UP(ARG(1))))
+        return -EAGAIN;
+    long result = map_memory(task, args);
+    if (result >= 0 && lock)
+        set_locked(mm, (uint64_t)result, (uint64_t)result + PAGE_ROUND_UP(ARG(1)), true);
+    return result;
+}
+
 static SYSCALL_HANDLER(munmap) { return mm_unmap(task->group->mm, ARG(0), ARG(1)); }
 
 static SYSCALL_HANDLER(mprotect)
@@ -80,7 +242,7 @@ static SYSCALL_HANDLER(mprotect)
     /* A shared file mapping may become writable only if its file was opened for writing. */
     const struct vma *vma = mm_find_vma(task->group->mm, ARG(0));
     if (vma && vma->file && (vma->flags & MAP_SHARED) && ((int)ARG(2) & PROT_WRITE) &&
-        (vfs_file_status_flags(vma->file) & O_ACCMODE) != O_RDWR)
+        (vma->shared_read_only || (vfs_file_status_flags(vma->file) & O_ACCMODE) != O_RDWR))
         return -EACCES;
     return mm_protect(task->group->mm, ARG(0), ARG(1), (int)ARG(2));
 }
@@ -108,6 +270,14 @@ static SYSCALL_HANDLER(madvise)
     case MADV_FREE: {
         /* Observable: private anonymous pages read back as zeros afterwards. */
         uint64_t end = PAGE_ROUND_UP(address + length);
+        for (uint64_t cursor = address; cursor < end;) {
+            const struct vma *vma = mm_find_vma(task->group->mm, cursor);
+            if (!vma || vma->start > cursor)
+                break;
+            if (vma->locked)
+                return -EINVAL;  /* locked pages cannot be dropped */
+            cursor = vma->end;
+        }
         for (uint64_t cursor = address; cursor < end;) {
             const struct vma *vma = mm_find_vma(task->group->mm, cursor);
             if (!vma || vma->start > cursor)
@@ -183,5 +353,6 @@ static SYSCALL_HANDLER(mincore)
 const struct syscall_binding syscall_bindings_mm[] = {
     {__NR_mmap, sys_mmap}, {__NR_munmap, sys_munmap}, {__NR_mprotect, sys_mprotect}, {__NR_brk, sys_brk},
     {__NR_mremap, sys_mremap}, {__NR_madvise, sys_madvise}, {__NR_msync, sys_msync}, {__NR_mincore, sys_mincore},
-    {-1, NULL},
+    {__NR_mlock, sys_mlock}, {__NR_mlock2, sys_mlock2}, {__NR_munlock, sys_munlock}, {__NR_mlockall, sys_mlockall},
+    {__NR_munlockall, sys_munlockall}, {-1, NULL},
 };

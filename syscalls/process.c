@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -15,6 +16,8 @@
 #include <sys/wait.h>
 
 #include "sentry/internal.h"
+#include "syscalls/families_extra.h"
+#include "syscalls/internal.h"
 
 #define ARG(i) (args->arg[i])
 
@@ -88,6 +91,47 @@ static SYSCALL_HANDLER(execve)
     return result;
 }
 
+/* execveat(dirfd, path, argv, envp, flags): execve from a directory fd, or of the fd itself (AT_EMPTY_PATH). */
+static SYSCALL_HANDLER(execveat)
+{
+    int dirfd = syscall_argument_int(args, 0);
+    int flags = syscall_argument_int(args, 4);
+    char path[PATH_MAX];
+    long length = task_copy_path_in(task, ARG(1), path, (flags & AT_EMPTY_PATH) != 0);
+    if (length < 0)
+        return length;
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+        return -EINVAL;
+    struct vfs_file *dir = NULL;
+    /* What AT_EXECFN and the new comm show: the path, or /dev/fd/N[/path] for one relative to an fd. */
+    char name[PATH_MAX + 32];
+    bool path_inaccessible = false;
+    if (dirfd == AT_FDCWD || path[0] == '/') {
+        snprintf(name, sizeof(name), "%s", path);
+    } else {
+        if (dirfd < 0 || !(dir = vfs_fd_get(task_fd_table(task), dirfd)))
+            return -EBADF;
+        if (path[0])
+            snprintf(name, sizeof(name), "/dev/fd/%d/%s", dirfd, path);
+        else
+            snprintf(name, sizeof(name), "/dev/fd/%d", dirfd);
+        path_inaccessible = vfs_fd_get_close_on_exec(task_fd_table(task), dirfd) == 1;
+    }
+    char **argv = NULL, **envp = NULL;
+    size_t argc = 0, envc = 0, bytes = 0;
+    int error = task_copy_string_array_in(task, ARG(2), &argv, &argc, &bytes);
+    if (error == 0)
+        error = task_copy_string_array_in(task, ARG(3), &envp, &envc, &bytes);
+    long result = error;
+    if (error == 0)
+        result = process_execve_at(task, dir, path, name, flags, path_inaccessible, argv, envp);
+    string_array_free(argv);
+    string_array_free(envp);
+    if (dir)
+        vfs_file_put(dir);
+    return result;
+}
+
 static SYSCALL_HANDLER(exit)
 {
     task_exit(task, (int)ARG(0));
@@ -117,17 +161,33 @@ static SYSCALL_HANDLER(waitid)
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
         return -EINVAL;
     int32_t pid;
+    bool pidfd_nonblocking = false;
     switch (type) {
     case P_ALL: pid = -1; break;
     case P_PID: if (id <= 0) return -EINVAL; pid = id; break;
     case P_PGID: if (id < 0) return -EINVAL; pid = id == 0 ? 0 : -id; break;
+    case P_PIDFD:
+        if (id < 0)
+            return -EINVAL;
+        pid = syscall_pidfd_process(task, id, &pidfd_nonblocking);
+        if (pid == -ESRCH)
+            return -ECHILD;  /* reaped: no child of ours any more */
+        if (pid < 0)
+            return pid;
+        break;
     default: return -EINVAL;
     }
+    /* A non-blocking pidfd makes the wait non-blocking; nothing to report is then EAGAIN, not 0. */
+    bool pidfd_wait_would_block = pidfd_nonblocking && !(options & WNOHANG);
+    if (pidfd_wait_would_block)
+        options |= WNOHANG;
     siginfo_t info;
     memset(&info, 0, sizeof(info));
     long result = process_wait(task, pid, 0, options, ARG(4), &info, true);
     if (result < 0)
         return result;
+    if (pidfd_wait_would_block && result == 0)
+        return -EAGAIN;
     if (ARG(2) && task_copy_out(task, ARG(2), &info, sizeof(info)) < 0)
         return -EFAULT;
     return 0;
@@ -495,7 +555,7 @@ static SYSCALL_HANDLER(sched_yield) { (void)task; (void)args; return 0; }
 
 const struct syscall_binding syscall_bindings_process[] = {
     {__NR_clone, sys_clone}, {__NR_clone3, sys_clone3}, {__NR_fork, sys_fork}, {__NR_vfork, sys_vfork},
-    {__NR_execve, sys_execve}, {__NR_exit, sys_exit}, {__NR_exit_group, sys_exit_group}, {__NR_wait4, sys_wait4},
+    {__NR_execve, sys_execve}, {__NR_execveat, sys_execveat}, {__NR_exit, sys_exit}, {__NR_exit_group, sys_exit_group}, {__NR_wait4, sys_wait4},
     {__NR_waitid, sys_waitid}, {__NR_getpid, sys_getpid}, {__NR_gettid, sys_gettid}, {__NR_getppid, sys_getppid},
     {__NR_set_tid_address, sys_set_tid_address}, {__NR_set_robust_list, sys_set_robust_list},
     {__NR_get_robust_list, sys_get_robust_list}, {__NR_arch_prctl, sys_arch_prctl}, {__NR_prctl, sys_prctl},

@@ -345,16 +345,26 @@ static long gather(struct task *task, uint64_t iov_address, uint64_t iov_count, 
     return 0;
 }
 
-static long scatter(struct task *task, const struct message_buffers *buffers, size_t length)
+/* Copy buffers->data[start, end) out to where those bytes go in the task's iovec. */
+static long scatter_range(struct task *task, const struct message_buffers *buffers, size_t start, size_t end)
 {
-    size_t done = 0;
-    for (int i = 0; i < buffers->iov_count && done < length; i++) {
-        size_t chunk = MIN(buffers->iov[i].iov_len, length - done);
-        if (task_copy_out(task, (uint64_t)buffers->iov[i].iov_base, buffers->data + done, chunk) < 0)
-            return -EFAULT;
-        done += chunk;
+    size_t position = 0;
+    for (int i = 0; i < buffers->iov_count && position < end; i++) {
+        size_t segment_end = position + buffers->iov[i].iov_len;
+        if (segment_end > start) {
+            size_t from = MAX(start, position), to = MIN(end, segment_end);
+            if (to > from && task_copy_out(task, (uint64_t)buffers->iov[i].iov_base + (from - position),
+                                           buffers->data + from, to - from) < 0)
+                return -EFAULT;
+        }
+        position = segment_end;
     }
     return 0;
+}
+
+static long scatter(struct task *task, const struct message_buffers *buffers, size_t length)
+{
+    return scatter_range(task, buffers, 0, length);
 }
 
 /* SCM_RIGHTS and SCM_CREDENTIALS from a control buffer: file references to pass, validated credentials. */
@@ -497,17 +507,43 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     long error = socket_file(task, fd, &file);
     if (error < 0)
         return error;
-    struct vfs_unix_receive request = {.data = buffers->data, .length = buffers->length, .flags = flags};
-    ssize_t received = vfs_unix_receive(file, &request);
+    /* MSG_WAITALL on a stream: each chunk goes to the task as it comes, and how much has is kept across the
+     * waits in between; a signal then ends the call with that count, an end of stream or error with it too. */
+    int socket_type = 0;
+    bool wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) &&
+                    vfs_unix_get_option(file, SO_TYPE, &socket_type, NULL) == 0 && socket_type == SOCK_STREAM;
+    uint64_t *progress = task_syscall_restart_state(task);
+    size_t done = wait_all ? (size_t)progress[0] : 0;
+    struct vfs_unix_receive request;
+    ssize_t received;
+    for (;;) {
+        request = (struct vfs_unix_receive){.data = buffers->data + done, .length = buffers->length - done,
+                                            .flags = flags};
+        received = vfs_unix_receive(file, &request);
+        if (!wait_all || received <= 0)
+            break;
+        if (scatter_range(task, buffers, done, done + (size_t)received) < 0) {
+            received = -EFAULT;
+            break;
+        }
+        done += (size_t)received;
+        progress[0] = done;
+        if (done == buffers->length || request.rights_count)
+            break;
+    }
     if (received == -EAGAIN && !nonblocking(file, flags)) {
+        task->interrupted_result = (long)done;  /* 0: the usual restart rules */
         long waited = task_wait_file(task, file, POLLIN);
         vfs_file_put(file);
         return waited;
     }
     vfs_file_put(file);
+    progress[0] = 0;  /* finished: a recvmmsg's next message starts afresh */
+    if (wait_all && done > 0)
+        received = (ssize_t)done;  /* what arrived before the end, an error or a non-blocking stop */
     if (received < 0)
         return received;
-    long result = scatter(task, buffers, MIN((size_t)received, buffers->length));
+    long result = wait_all ? 0 : scatter(task, buffers, MIN((size_t)received, buffers->length));
     if (result == 0 && from_address && request.from_length)
         result = copy_address_out(task, from_address, from_length_address, &request.from, request.from_length);
     else if (result == 0 && from_address) {
@@ -604,41 +640,177 @@ static SYSCALL_HANDLER(recvfrom)
     return result;
 }
 
-static SYSCALL_HANDLER(sendmsg)
+/* One sendmsg: the struct msghdr at header_address. */
+static long send_message(struct task *task, int fd, uint64_t header_address, int flags)
 {
     struct msghdr header;
-    if (task_copy_in(task, &header, ARG(1), sizeof(header)) < 0)
+    if (task_copy_in(task, &header, header_address, sizeof(header)) < 0)
         return -EFAULT;
     struct message_buffers *buffers = xcalloc(1, sizeof(*buffers));
     long result = gather(task, (uint64_t)header.msg_iov, header.msg_iovlen, buffers, true);
     if (result == 0)
-        result = send_common(task, (int)ARG(0), buffers, (int)ARG(2), (uint64_t)header.msg_name, header.msg_namelen,
+        result = send_common(task, fd, buffers, flags, (uint64_t)header.msg_name, header.msg_namelen,
                              (uint64_t)header.msg_control, header.msg_controllen);
     free(buffers->data);
     free(buffers);
     return result;
 }
 
-static SYSCALL_HANDLER(recvmsg)
+/* One recvmsg: the struct msghdr at header_address. */
+static long receive_message(struct task *task, int fd, uint64_t header_address, int flags)
 {
     struct msghdr header;
-    if (task_copy_in(task, &header, ARG(1), sizeof(header)) < 0)
+    if (task_copy_in(task, &header, header_address, sizeof(header)) < 0)
         return -EFAULT;
     struct message_buffers *buffers = xcalloc(1, sizeof(*buffers));
     long result = gather(task, (uint64_t)header.msg_iov, header.msg_iovlen, buffers, false);
     if (result == 0) {
-        uint64_t name_length_address = ARG(1) + offsetof(struct msghdr, msg_namelen);
+        uint64_t name_length_address = header_address + offsetof(struct msghdr, msg_namelen);
         if (header.msg_name) {
             /* recvmsg takes the name buffer's size from msg_namelen, and writes the real length back. */
-            result = receive_common(task, (int)ARG(0), buffers, (int)ARG(2), (uint64_t)header.msg_name,
-                                    name_length_address, &header, ARG(1));
+            result = receive_common(task, fd, buffers, flags, (uint64_t)header.msg_name, name_length_address,
+                                    &header, header_address);
         } else {
-            result = receive_common(task, (int)ARG(0), buffers, (int)ARG(2), 0, 0, &header, ARG(1));
+            result = receive_common(task, fd, buffers, flags, 0, 0, &header, header_address);
         }
     }
     free(buffers->data);
     free(buffers);
     return result;
+}
+
+static SYSCALL_HANDLER(sendmsg) { return send_message(task, (int)ARG(0), ARG(1), (int)ARG(2)); }
+static SYSCALL_HANDLER(recvmsg) { return receive_message(task, (int)ARG(0), ARG(1), (int)ARG(2)); }
+
+/* ---- sendmmsg / recvmmsg: several messages, counted in restart_state across the waits between them (a
+ * re-run continues where the last one stopped; a signal then ends the call with the count so far). ---- */
+
+#define MMSG_DONE 1      /* restart_state slots: messages done so far */
+#define MMSG_DEADLINE 2  /* recvmmsg: the timeout's end, CLOCK_MONOTONIC ns (0 = none) */
+#define MMSG_HEADER_SIZE sizeof(struct mmsghdr)
+#define LINUX_MSG_WAITFORONE 0x10000
+#define LINUX_MSG_CMSG_COMPAT 0x80000000U  /* the kernel's own flag: refused from user space */
+
+/* Record msg_len of message index. */
+static int put_message_length(struct task *task, uint64_t vector, uint64_t index, long length)
+{
+    unsigned int value = (unsigned int)length;
+    return task_copy_out(task, vector + index * MMSG_HEADER_SIZE + offsetof(struct mmsghdr, msg_len), &value,
+                         sizeof(value));
+}
+
+static SYSCALL_HANDLER(sendmmsg)
+{
+    int fd = (int)ARG(0);
+    uint64_t vector = ARG(1);
+    unsigned int count = (unsigned int)ARG(2);
+    int flags = (int)ARG(3);
+    struct vfs_file *file;
+    long error = socket_file(task, fd, &file);
+    if (error < 0)
+        return error;
+    vfs_file_put(file);
+    count = MIN(count, (unsigned int)IOV_MAXIMUM);
+    uint64_t *state = task_syscall_restart_state(task);
+    uint64_t done = state[MMSG_DONE];
+    long result = 0;
+    while (done < count) {
+        struct msghdr header;
+        uint64_t header_address = vector + done * MMSG_HEADER_SIZE;
+        result = send_message(task, fd, header_address, flags);
+        if (result < 0)
+            break;
+        if (put_message_length(task, vector, done, result) < 0) {
+            result = -EFAULT;
+            break;
+        }
+        done++;
+        state[MMSG_DONE] = done;
+        /* A stream socket that took part of a message stops the batch (msg_data_left). */
+        size_t total = 0;
+        if (task_copy_in(task, &header, header_address, sizeof(header)) == 0 && header.msg_iovlen <= IOV_MAXIMUM) {
+            for (size_t i = 0; i < header.msg_iovlen; i++) {
+                struct iovec segment;
+                if (task_copy_in(task, &segment, (uint64_t)header.msg_iov + i * sizeof(segment), sizeof(segment)) < 0)
+                    break;
+                total += segment.iov_len;
+            }
+        }
+        if ((size_t)result < MIN(total, (size_t)TRANSFER_MAXIMUM))
+            break;
+    }
+    if (result == -SENTRY_ERESTARTSYS && done > 0)
+        task->interrupted_result = (long)done;
+    if (result == -SENTRY_ERESTARTSYS)
+        return result;
+    return done > 0 ? (long)done : result;
+}
+
+static SYSCALL_HANDLER(recvmmsg)
+{
+    int fd = (int)ARG(0);
+    uint64_t vector = ARG(1);
+    unsigned int count = (unsigned int)ARG(2);
+    int flags = (int)ARG(3);
+    uint64_t timeout_address = ARG(4);
+    uint64_t *state = task_syscall_restart_state(task);
+    if ((unsigned int)flags & LINUX_MSG_CMSG_COMPAT)
+        return -EINVAL;
+    if (!task_syscall_is_restarted(task) && timeout_address) {
+        struct timespec timeout;
+        if (task_copy_in(task, &timeout, timeout_address, sizeof(timeout)) < 0)
+            return -EFAULT;
+        if (timeout.tv_sec < 0 || timeout.tv_nsec < 0 || timeout.tv_nsec >= 1000000000L)
+            return -EINVAL;
+        uint64_t length = (uint64_t)timeout.tv_sec * 1000000000ULL + (uint64_t)timeout.tv_nsec;
+        uint64_t now = monotonic_nanoseconds();
+        state[MMSG_DEADLINE] = length > UINT64_MAX - now ? UINT64_MAX : now + length;
+    }
+    struct vfs_file *file;
+    long error = socket_file(task, fd, &file);
+    if (error < 0)
+        return error;
+    vfs_file_put(file);
+    uint64_t done = state[MMSG_DONE];
+    long result = 0;
+    bool timed_out = false;
+    while (done < count) {
+        /* MSG_WAITFORONE: non-blocking once one message has come. */
+        int message_flags = flags & ~LINUX_MSG_WAITFORONE;
+        if ((flags & LINUX_MSG_WAITFORONE) && done > 0)
+            message_flags |= MSG_DONTWAIT;
+        uint64_t header_address = vector + done * MMSG_HEADER_SIZE;
+        result = receive_message(task, fd, header_address, message_flags);
+        if (result < 0)
+            break;
+        if (put_message_length(task, vector, done, result) < 0) {
+            result = -EFAULT;
+            break;
+        }
+        done++;
+        state[MMSG_DONE] = done;
+        result = 0;
+        /* Linux looks at the timeout only after each message: it never ends a wait for one. */
+        if (timeout_address && monotonic_nanoseconds() >= state[MMSG_DEADLINE]) {
+            timed_out = true;
+            break;
+        }
+    }
+    if (result == -SENTRY_ERESTARTSYS) {
+        if (done > 0)
+            task->interrupted_result = (long)done;
+        return result;
+    }
+    if (done == 0)
+        return result;
+    if (timeout_address) {
+        uint64_t now = monotonic_nanoseconds();
+        uint64_t left = timed_out || now >= state[MMSG_DEADLINE] ? 0 : state[MMSG_DEADLINE] - now;
+        struct timespec remaining = {(time_t)(left / 1000000000ULL), (long)(left % 1000000000ULL)};
+        if (task_copy_out(task, timeout_address, &remaining, sizeof(remaining)) < 0)
+            return -EFAULT;
+    }
+    return (long)done;
 }
 
 const struct syscall_binding syscall_bindings_socket[] = {
@@ -647,5 +819,5 @@ const struct syscall_binding syscall_bindings_socket[] = {
     {__NR_accept4, sys_accept4}, {__NR_getsockname, sys_getsockname}, {__NR_getpeername, sys_getpeername},
     {__NR_shutdown, sys_shutdown}, {__NR_getsockopt, sys_getsockopt}, {__NR_setsockopt, sys_setsockopt},
     {__NR_sendto, sys_sendto}, {__NR_recvfrom, sys_recvfrom}, {__NR_sendmsg, sys_sendmsg},
-    {__NR_recvmsg, sys_recvmsg}, {-1, NULL},
+    {__NR_recvmsg, sys_recvmsg}, {__NR_sendmmsg, sys_sendmmsg}, {__NR_recvmmsg, sys_recvmmsg}, {-1, NULL},
 };

@@ -6,7 +6,10 @@ int vfs_notify_change(struct vfs_inode *inode, struct vfs_dentry *dentry, const 
 {
     if (!inode->ops || !inode->ops->setattr)
         return -EPERM;
-    return inode->ops->setattr(inode, dentry, attributes);
+    int error = inode->ops->setattr(inode, dentry, attributes);
+    if (error == 0)
+        vfs_inotify_attributes_changed(inode, dentry, attributes->mask);
+    return error;
 }
 
 int vfs_change_mode(struct vfs_inode *inode, struct vfs_dentry *dentry, bool read_only,

@@ -285,8 +285,10 @@ static void trim_unused(void)
 void vfs_dentry_put(struct vfs_dentry *dentry)
 {
     while (dentry) {
-        if (--dentry->refcount > 0)
+        if (--dentry->refcount > 0) {
+            vfs_inotify_dentry_put(dentry); /* last: it may let the dentry go */
             return;
+        }
         /* An unused cached dentry stays: it is the name cache. Its superblock frees it at the end, or the
          * bound on unused dentries does for superblocks that ask for one. */
         if (dentry->cached) {

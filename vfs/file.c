@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/inotify.h>
 
 #include "vfs/internal.h"
 
@@ -39,6 +40,7 @@ void vfs_file_put(struct vfs_file *file)
         return;
     vfs_epoll_forget_file(file);
     vfs_locks_forget_file(file);
+    vfs_inotify_file_closed(file);
     if (file->ops && file->ops->release)
         file->ops->release(file);
     /* waiters still queued belong to tasks that will remove them; they must not point into freed memory */
@@ -75,7 +77,10 @@ static ssize_t file_read(struct vfs_file *file, void *buffer, size_t length, off
         return -EINVAL;
     if (length > VFS_MAX_RW_COUNT)
         length = VFS_MAX_RW_COUNT;
-    return file->ops->read(file, buffer, length, file->ops->stream ? NULL : offset);
+    ssize_t result = file->ops->read(file, buffer, length, file->ops->stream ? NULL : offset);
+    if (result > 0)
+        vfs_inotify_file_event(file, IN_ACCESS);
+    return result;
 }
 
 static ssize_t file_write(struct vfs_file *file, const void *buffer, size_t length, off_t *offset)
@@ -86,7 +91,10 @@ static ssize_t file_write(struct vfs_file *file, const void *buffer, size_t leng
         return -EINVAL;
     if (length > VFS_MAX_RW_COUNT)
         length = VFS_MAX_RW_COUNT;
-    return file->ops->write(file, buffer, length, file->ops->stream ? NULL : offset);
+    ssize_t result = file->ops->write(file, buffer, length, file->ops->stream ? NULL : offset);
+    if (result > 0)
+        vfs_inotify_file_event(file, IN_MODIFY);
+    return result;
 }
 
 ssize_t vfs_read(struct vfs_file *file, void *buffer, size_t length)
@@ -136,6 +144,8 @@ off_t vfs_lseek(struct vfs_file *file, off_t offset, int whence)
 {
     if (file_is_path_only(file))
         return -EBADF;
+    if (file->ops && file->ops->seek_is_noop)
+        return whence >= SEEK_SET && whence <= SEEK_HOLE ? file->offset : -EINVAL;
     if (!file->ops || file->ops->stream)
         return -ESPIPE;
     bool directory = vfs_file_is_directory(file);
@@ -255,6 +265,7 @@ ssize_t vfs_getdents64(struct vfs_file *file, void *buffer, size_t length)
     if (dentry && dentry->unlinked)
         goto out; /* a removed directory lists nothing more */
     int error = file->ops->iterate(file, file->offset < 2 ? 2 : file->offset, &emitter.base);
+    vfs_inotify_file_event(file, IN_ACCESS);
     if (error < 0 && emitter.used == 0)
         return error;
 out:

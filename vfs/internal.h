@@ -141,6 +141,7 @@ struct vfs_file_operations {
     int (*ioctl)(struct vfs_file *file, unsigned long command, void *argument, size_t argument_size);
     int (*fsync)(struct vfs_file *file);
     void (*release)(struct vfs_file *file);
+    bool seek_is_noop; /* lseek succeeds and changes nothing (Linux's noop_llseek), pread still -ESPIPE */
     /* before a waiter is queued, with the events it waits for (host fds ask the Sentry to watch) */
     void (*prepare_wait)(struct vfs_file *file, uint32_t events);
     /* the name /proc/PID/fd shows for a file without a path; NULL: "anon_inode:[INO]" */
@@ -303,6 +304,19 @@ int vfs_change_mode(struct vfs_inode *inode, struct vfs_dentry *dentry, bool rea
 int vfs_change_owner(struct vfs_inode *inode, struct vfs_dentry *dentry, bool read_only,
                      const struct vfs_credentials *credentials, uint32_t uid, uint32_t gid);
 int vfs_change_size(struct vfs_inode *inode, struct vfs_dentry *dentry, off_t length);
+
+/* ---- inotify's hooks (inotify.c): each VFS operation reports what it did; all return at once when nothing is
+ * watched. mask: one IN_* event. ---- */
+void vfs_inotify_file_event(struct vfs_file *file, uint32_t mask);    /* open, read, write through a file */
+void vfs_inotify_file_closed(struct vfs_file *file);                   /* the description's last reference */
+void vfs_inotify_attributes_changed(struct vfs_inode *inode, struct vfs_dentry *dentry, uint32_t attribute_mask);
+void vfs_inotify_created(struct vfs_dentry *dir, struct vfs_dentry *child);
+void vfs_inotify_link_count_changed(struct vfs_inode *inode);
+void vfs_inotify_removed(struct vfs_dentry *dir, struct vfs_dentry *victim, bool directory);
+void vfs_inotify_renamed(struct vfs_dentry *old_dir, const char *old_name, struct vfs_dentry *new_dir,
+                         const char *new_name, struct vfs_dentry *source, struct vfs_dentry *target, bool exchange);
+/* A reference to dentry went (it may be the last user of a removed file: IN_DELETE_SELF is due then). */
+void vfs_inotify_dentry_put(struct vfs_dentry *dentry);
 
 /* ---- directory listings taken at once (goferfs, overlay): positions are 2 + the entry's index ---- */
 struct vfs_dir_snapshot_entry {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 
 #include "vfs/internal.h"
 
@@ -119,6 +120,7 @@ static void finish_create(struct vfs_resolved *resolved, struct vfs_inode *inode
     out->dentry = vfs_dentry_add(resolved->parent.dentry, resolved->name, inode);
     out->mount = resolved->parent.mount;
     vfs_mount_get(out->mount);
+    vfs_inotify_created(resolved->parent.dentry, out->dentry);
 }
 
 static int at_flags_to_resolve(int at_flags, int allowed, int *resolve_flags)
@@ -173,17 +175,21 @@ static int open_path(const struct vfs_context *ctx, const struct vfs_path *path,
                      struct vfs_file **file_out)
 {
     struct vfs_inode *inode = path->dentry->inode;
-    if (!(flags & O_PATH) && !created && (flags & O_TRUNC) && S_ISREG(inode->mode)) {
-        int error = vfs_change_size(inode, path->dentry, 0);
-        if (error < 0)
-            return error;
-    }
     struct vfs_file *file = vfs_file_new(path, inode, inode->file_ops, flags);
     if (!(flags & O_PATH) && inode->ops && inode->ops->open) {
         int error = inode->ops->open(file, ctx);
         if (error < 0) {
             /* the file never opened: its release must not run */
             file->ops = NULL;
+            vfs_file_put(file);
+            return error;
+        }
+    }
+    vfs_inotify_file_event(file, IN_OPEN);
+    /* O_TRUNC after the open, as Linux's do_open (watchers see IN_OPEN, then IN_MODIFY) */
+    if (!(flags & O_PATH) && !created && (flags & O_TRUNC) && S_ISREG(inode->mode)) {
+        int error = vfs_change_size(inode, path->dentry, 0);
+        if (error < 0) {
             vfs_file_put(file);
             return error;
         }
@@ -268,13 +274,28 @@ int vfs_open_at(const struct vfs_context *ctx, struct vfs_file *dir, const char 
 
 int vfs_open_for_exec(const struct vfs_context *ctx, const char *path, struct vfs_file **file_out)
 {
+    return vfs_open_for_exec_at(ctx, NULL, path, 0, file_out);
+}
+
+int vfs_open_for_exec_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int at_flags,
+                         struct vfs_file **file_out)
+{
     *file_out = NULL;
+    int resolve_flags;
+    int error = at_flags_to_resolve(at_flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, &resolve_flags);
+    if (error < 0)
+        return error;
+    /* A pathless file (pipe, socket) given with AT_EMPTY_PATH: not a regular file, so not executable. */
+    if (dir && path[0] == '\0' && (at_flags & AT_EMPTY_PATH) && !dir->path.dentry)
+        return -EACCES;
     struct vfs_resolved resolved;
-    int error = vfs_resolve(ctx, NULL, path, VFS_RESOLVE_FOLLOW, &resolved);
+    error = vfs_resolve(ctx, dir, path, resolve_flags, &resolved);
     if (error < 0)
         return error;
     struct vfs_inode *inode = resolved.path.dentry->inode;
-    if (!S_ISREG(inode->mode))
+    if (S_ISLNK(inode->mode) && !(resolve_flags & VFS_RESOLVE_FOLLOW))
+        error = -ELOOP; /* execveat's AT_SYMLINK_NOFOLLOW on a symlink */
+    else if (!S_ISREG(inode->mode))
         error = -EACCES;
     else
         error = vfs_inode_permission(inode, credentials_of(ctx), VFS_MAY_EXEC);
@@ -458,6 +479,7 @@ int vfs_link_at(const struct vfs_context *ctx, struct vfs_file *old_dir, const c
         struct vfs_inode *linked = NULL;
         error = parent_inode->ops->link(old.path.dentry, resolved.parent.dentry, resolved.name, &linked);
         if (error == 0) {
+            vfs_inotify_link_count_changed(inode);
             struct vfs_path created;
             finish_create(&resolved, linked, &created);
             vfs_path_put(&created);
@@ -519,6 +541,8 @@ int vfs_unlink_at(const struct vfs_context *ctx, struct vfs_file *dir, const cha
     }
     if (error == 0)
         vfs_dentry_mark_unlinked(victim);
+    if (error == 0)
+        vfs_inotify_removed(resolved.parent.dentry, victim, remove_directory);
     vfs_dentry_put(victim);
     vfs_resolved_release(&resolved);
     return error;
@@ -641,6 +665,8 @@ int vfs_rename_at(const struct vfs_context *ctx, struct vfs_file *old_dir, const
                     vfs_dentry_mark_unlinked(target);
                 vfs_dentry_move(source, new.parent.dentry, new.name);
             }
+            vfs_inotify_renamed(old.parent.dentry, old.name, new.parent.dentry, new.name, source, target,
+                                (flags & RENAME_EXCHANGE) != 0);
         }
     }
     if (error == 1)

@@ -195,3 +195,27 @@ int vfs_pipe_create(int flags, struct vfs_file **read_end, struct vfs_file **wri
     *write_end = writer;
     return 0;
 }
+
+/* ---- what splice, tee and vmsplice need to know of a pipe end ---- */
+
+bool vfs_file_is_pipe(struct vfs_file *file) { return file->ops == &pipe_file_operations && file->private_data; }
+
+void vfs_pipe_status(struct vfs_file *file, struct vfs_pipe_status *status)
+{
+    struct vfs_pipe *pipe = pipe_of(file);
+    status->available = pipe->count;
+    status->space = PIPE_CAPACITY - pipe->count;
+    status->readers = pipe->readers;
+    status->writers = pipe->writers;
+    status->identity = pipe;
+}
+
+size_t vfs_pipe_peek(struct vfs_file *file, void *buffer, size_t length)
+{
+    struct vfs_pipe *pipe = pipe_of(file);
+    size_t total = MIN(length, pipe->count);
+    size_t first = MIN(total, PIPE_CAPACITY - pipe->head);
+    memcpy(buffer, pipe->ring + pipe->head, first);
+    memcpy((uint8_t *)buffer + first, pipe->ring, total - first);
+    return total;
+}

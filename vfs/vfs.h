@@ -89,6 +89,10 @@ int vfs_open_at(const struct vfs_context *ctx, struct vfs_file *dir, const char 
                 struct vfs_file **file_out);
 /* For execve: a regular file the caller may execute, opened read-only; -EACCES otherwise. */
 int vfs_open_for_exec(const struct vfs_context *ctx, const char *path, struct vfs_file **file_out);
+/* execveat: path from dir (NULL: cwd); at_flags AT_EMPTY_PATH (path "" names dir itself) and
+ * AT_SYMLINK_NOFOLLOW (a final symlink gives -ELOOP); others -EINVAL. */
+int vfs_open_for_exec_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int at_flags,
+                         struct vfs_file **file_out);
 /* The host's stdio for the sandbox: reads poll first and return -EAGAIN when nothing is there. The file
  * works on its own duplicate of host_fd (closed with the file); NULL if host_fd cannot be duplicated. */
 struct vfs_file *vfs_file_from_host_fd(int host_fd, int open_flags);
@@ -144,6 +148,33 @@ bool vfs_file_is_directory(struct vfs_file *file);
 /* The file's path as the caller sees it ("/tmp/x", "pipe:[12]", "/dev/null"), for /proc/PID/fd and getcwd. */
 int vfs_file_describe_path(struct vfs_file *file, const struct vfs_context *ctx, struct text_buffer *out);
 
+/* ---- signalfd (signalfd.c) ----
+ * The Sentry owns the signals: a source answers for the thread that reads or polls (its own queue, then its
+ * process's), as Linux's signalfd sees only what is pending for current. siginfo is a siginfo_t. */
+struct vfs_signalfd_source {
+    bool (*dequeue)(uint64_t mask, void *siginfo); /* take the lowest pending signal of mask, or false */
+    bool (*pending)(uint64_t mask);
+};
+/* signalfd4 with fd -1: flags SFD_NONBLOCK|SFD_CLOEXEC (the last is the fd table's), others -EINVAL. mask: bit
+ * (signal-1); SIGKILL and SIGSTOP are dropped from it silently, as Linux does. */
+int vfs_signalfd_create(uint64_t mask, int flags, const struct vfs_signalfd_source *source, struct vfs_file **out);
+bool vfs_file_is_signalfd(struct vfs_file *file);
+int vfs_signalfd_set_mask(struct vfs_file *file, uint64_t mask); /* -EINVAL unless a signalfd */
+/* A signal was queued somewhere: wake the readers and pollers of each signalfd whose mask has it. */
+void vfs_signalfd_notify(int signal);
+
+/* ---- inotify (inotify.c) ----
+ * Events come from what the sandbox does through the VFS; changes made on the host behind the Gofer's back are
+ * not seen. inotify_init1 flags: IN_NONBLOCK|IN_CLOEXEC (the last is the fd table's), others -EINVAL. */
+int vfs_inotify_create(int flags, struct vfs_file **out);
+bool vfs_file_is_inotify(struct vfs_file *file);
+/* inotify_add_watch's first checks, before the fd is looked at: -EINVAL. */
+int vfs_inotify_check_mask(uint32_t mask);
+/* The watch descriptor (the same one again for an inode already watched), or -EINVAL (not an inotify file, bad
+ * mask), -EEXIST (IN_MASK_CREATE), -EACCES, -ENOSPC and path resolution's errors. */
+int vfs_inotify_add_watch(const struct vfs_context *ctx, struct vfs_file *inotify, const char *path, uint32_t mask);
+int vfs_inotify_rm_watch(struct vfs_file *inotify, int32_t wd); /* -EINVAL: not inotify, unknown wd */
+
 /* ---- event files, timers, epoll, memfd and locks (eventfd.c, timerfd.c, epoll.c, memfd.c, locks.c) ----
  * Their files are anonymous ("anon_inode:[eventfd]") except memfd's. Blocking is the caller's business as for
  * pipes: -EAGAIN, then wait on the file (vfs_poll) or, for locks, on vfs_lock_wait_queue. */
@@ -198,6 +229,32 @@ void vfs_posix_locks_release(struct vfs_file *file, int32_t owner_pid);
 /* Where a task blocked by a lock on file's inode waits (notified with POLLIN on every unlock); NULL when no lock
  * is held there any more (retry at once). */
 struct wait_queue *vfs_lock_wait_queue(struct vfs_file *file);
+
+/* ---- pipes for splice, tee and vmsplice (pipe.c): the file is a pipe or fifo end ---- */
+bool vfs_file_is_pipe(struct vfs_file *file);
+struct vfs_pipe_status {
+    size_t available, space;   /* bytes queued; bytes that fit */
+    int readers, writers;      /* open ends */
+    const void *identity;      /* the same for both ends of one pipe */
+};
+void vfs_pipe_status(struct vfs_file *file, struct vfs_pipe_status *status);
+/* Copy up to length queued bytes without taking them (tee). */
+size_t vfs_pipe_peek(struct vfs_file *file, void *buffer, size_t length);
+
+/* ---- fallocate (fallocate.c): mode 0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE|KEEP_SIZE on regular files
+ * that can be written; other modes -EOPNOTSUPP as Linux's tmpfs answers. Errors in Linux's order. ---- */
+int vfs_fallocate(struct vfs_file *file, int mode, off_t offset, off_t length);
+
+/* ---- pidfds (pidfd.c): the Sentry keeps one vfs_pidfd per process that has been asked for one, tells it
+ * when the process exits (pidfds poll readable) and when it is reaped (which drops the process's reference). */
+struct vfs_pidfd;
+struct vfs_pidfd *vfs_pidfd_new(int32_t pid);
+void vfs_pidfd_process_exited(struct vfs_pidfd *pidfd);
+void vfs_pidfd_process_reaped(struct vfs_pidfd *pidfd);
+int32_t vfs_pidfd_pid(const struct vfs_pidfd *pidfd); /* 0 once reaped */
+/* flags: O_NONBLOCK (PIDFD_NONBLOCK) only; -EINVAL otherwise. The file takes its own reference. */
+int vfs_pidfd_open(struct vfs_pidfd *pidfd, int flags, struct vfs_file **out);
+struct vfs_pidfd *vfs_file_pidfd(struct vfs_file *file); /* borrowed; NULL unless a pidfd */
 
 /* ---- path operations (dir: starting directory file or NULL for cwd; flags: AT_*) ---- */
 int vfs_stat_at(const struct vfs_context *ctx, struct vfs_file *dir, const char *path, int flags,

@@ -30,6 +30,7 @@ set -u
 USANDBOX=${1:-}
 PLATFORM=${2:-}
 BUSYBOX=/bin/busybox
+E2E_DIRECTORY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_SCRIPT=$(basename "$0" .sh)
 E2E_CASE_TIMEOUT=${E2E_CASE_TIMEOUT:-60}
 E2E_BUDGET=${E2E_BUDGET:-270}
@@ -133,6 +134,19 @@ e2e_remove_at_exit() {
 
 # e2e_setup: checks the arguments and busybox, creates $WORK (/var/tmp/usandbox-e2e.PID) with
 # $FIXTURE inside it. A missing prerequisite is one failed case, and the script ends there.
+# Compiles tests/e2e/programs/NAME.c into $FIXTURE/NAME (with -pthread); a compiler error is a failed case.
+# Returns non-zero then, so the caller skips the cases that need the program.
+e2e_compile_program() {  # NAME
+  local name=$1
+  if cc -O2 -pthread -o "$FIXTURE/$name" "$E2E_DIRECTORY/programs/$name.c" 2>"$WORK/cc.err"; then
+    return 0
+  fi
+  echo "not ok - compile tests/e2e/programs/$name.c"
+  sed 's/^/#   /' "$WORK/cc.err"
+  E2E_FAILED=$((E2E_FAILED + 1))
+  return 1
+}
+
 e2e_setup() {
   trap e2e_cleanup EXIT
   trap 'exit 130' INT

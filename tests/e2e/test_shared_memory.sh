@@ -7,13 +7,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 
-PROGRAM=$FIXTURE/shared_memory
-if ! cc -O2 -pthread -o "$PROGRAM" "$(dirname "$0")/programs/shared_memory.c" 2>"$WORK/cc.err"; then
-  echo "not ok - compile tests/e2e/programs/shared_memory.c"
-  sed 's/^/#   /' "$WORK/cc.err"
-  E2E_FAILED=$((E2E_FAILED + 1))
-else
-  run_differential "MAP_SHARED of in-memory files and anonymous memory, semaphores" "$PROGRAM"
+if e2e_compile_program shared_memory; then
+  run_differential "MAP_SHARED of in-memory files and anonymous memory, semaphores" "$FIXTURE/shared_memory"
 fi
 
 # A script file, not -c: the forkserver's workers import __main__ to find the functions.

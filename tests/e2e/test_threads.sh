@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# tests/e2e/test_threads.sh USANDBOX PLATFORM: multi-threaded programs (pthreads in C, Python's threading)
-# behave as natively: same output and exit status.
+# tests/e2e/test_threads.sh USANDBOX PLATFORM: multi-threaded programs (pthreads in C, PI and robust mutexes,
+# Python's threading), job control (stopping and continuing a child) and the main stack's size behave as
+# natively: same output and exit status.
 set -u
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 e2e_setup
 
-PROGRAM=$FIXTURE/threads
-if ! cc -O2 -pthread -o "$PROGRAM" "$(dirname "$0")/programs/threads.c" 2>"$WORK/cc.err"; then
-  echo "not ok - compile tests/e2e/programs/threads.c"
-  sed 's/^/#   /' "$WORK/cc.err"
-  E2E_FAILED=$((E2E_FAILED + 1))
-else
-  run_differential "pthreads: futex locks, join, exit values, exit_group with live threads" --rc 3 "$PROGRAM"
+if e2e_compile_program threads; then
+  run_differential "pthreads: futex locks, join, exit values, exit_group with live threads" --rc 3 "$FIXTURE/threads"
+fi
+if e2e_compile_program locks; then
+  run_differential "priority-inheritance and robust mutexes, raw FUTEX_*_PI errors" "$FIXTURE/locks"
+fi
+if e2e_compile_program job_control; then
+  run_differential "job control: SIGSTOP, SIGCONT, wait's WUNTRACED/WCONTINUED, CLD_STOPPED" "$FIXTURE/job_control"
+fi
+if e2e_compile_program deep_stack; then
+  run_differential "the main stack is as big as RLIMIT_STACK allows" /bin/sh -c "ulimit -s 65536 && $FIXTURE/deep_stack"
+  run_differential "and no bigger (SIGSEGV)" --rc 139 /bin/sh -c "$FIXTURE/deep_stack"
 fi
 run_differential "python3 threading and a thread pool" /usr/bin/python3 -c '
 import threading, queue, concurrent.futures as futures

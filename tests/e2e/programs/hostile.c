@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -173,6 +175,116 @@ int main(void)
     TRY("fadvise64(-1)", syscall(SYS_fadvise64, -1, 0, 0, 0));
     TRY("fadvise64(pipe)", syscall(SYS_fadvise64, pipe_fds[0], 0, 0, 0));
     TRY("fadvise64(bad advice)", syscall(SYS_fadvise64, directory, 0, 0, 99));
+    /* ---- signalfd, inotify, SysV semaphores and message queues (branch signalfd-inotify) ---- */
+    {
+        uint64_t signal_mask = 0;
+        TRY("signalfd4(-1, NULL, 8)", syscall(SYS_signalfd4, -1, NULL, 8, 0));
+        TRY("signalfd4(-1, kernel, 8)", syscall(SYS_signalfd4, -1, KERNEL_POINTER, 8, 0));
+        TRY("signalfd4(-1, unmapped, 8)", syscall(SYS_signalfd4, -1, UNMAPPED_POINTER, 8, 0));
+        TRY("signalfd4(-1, mask, huge size)", syscall(SYS_signalfd4, -1, &signal_mask, HUGE_LENGTH, 0));
+        TRY("signalfd4(-1, mask, 8, -1 flags)", syscall(SYS_signalfd4, -1, &signal_mask, 8, -1));
+        TRY("signalfd4(pipe, mask, 8)", syscall(SYS_signalfd4, pipe_fds[0], &signal_mask, 8, 0));
+        TRY("signalfd4(9999, mask, 8)", syscall(SYS_signalfd4, 9999, &signal_mask, 8, 0));
+        TRY("signalfd(-1, NULL, 8)", syscall(SYS_signalfd, -1, NULL, 8));
+        int signal_fd = (int)syscall(SYS_signalfd4, -1, &signal_mask, 8, O_NONBLOCK);
+        TRY("read(signalfd, NULL, 128) nothing pending", read(signal_fd, NULL, 128));
+        TRY("read(signalfd, kernel, 128)", read(signal_fd, (void *)KERNEL_POINTER, 128));
+        TRY("read(signalfd, buffer, 1)", read(signal_fd, buffer, 1));
+        TRY("signalfd4(signalfd, kernel, 8)", syscall(SYS_signalfd4, signal_fd, KERNEL_POINTER, 8, 0));
+        close(signal_fd);
+        TRY("inotify_init1(0x80000000)", syscall(SYS_inotify_init1, 0x80000000));
+        int inotify_fd = (int)syscall(SYS_inotify_init1, O_NONBLOCK);
+        TRY("inotify_add_watch(ifd, NULL, IN_OPEN)", syscall(SYS_inotify_add_watch, inotify_fd, NULL, 0x20));
+        TRY("inotify_add_watch(ifd, kernel, IN_OPEN)", syscall(SYS_inotify_add_watch, inotify_fd, KERNEL_POINTER, 0x20));
+        TRY("inotify_add_watch(ifd, /, ~0)", syscall(SYS_inotify_add_watch, inotify_fd, "/", 0xffffffffU));
+        TRY("inotify_add_watch(ifd, /, 0)", syscall(SYS_inotify_add_watch, inotify_fd, "/", 0));
+        TRY("inotify_add_watch(9999, /, IN_OPEN)", syscall(SYS_inotify_add_watch, 9999, "/", 0x20));
+        TRY("inotify_add_watch(pipe, kernel, IN_OPEN)", syscall(SYS_inotify_add_watch, pipe_fds[0], KERNEL_POINTER, 0x20));
+        TRY("inotify_rm_watch(ifd, INT_MIN)", syscall(SYS_inotify_rm_watch, inotify_fd, INT32_MIN));
+        TRY("inotify_rm_watch(-1, 1)", syscall(SYS_inotify_rm_watch, -1, 1));
+        TRY("read(inotify, kernel, 4096)", read(inotify_fd, (void *)KERNEL_POINTER, 4096));
+        TRY("ioctl(inotify, FIONREAD, NULL)", ioctl(inotify_fd, FIONREAD, NULL));
+        TRY("ioctl(inotify, FIONREAD, kernel)", ioctl(inotify_fd, FIONREAD, (void *)KERNEL_POINTER));
+        TRY("ioctl(inotify, TCGETS)", ioctl(inotify_fd, 0x5401, buffer));
+        close(inotify_fd);
+        TRY("semget(PRIVATE, -5)", syscall(SYS_semget, 0, -5, 0600));
+        TRY("semget(PRIVATE, 0)", syscall(SYS_semget, 0, 0, 0600));
+        TRY("semop(-1, NULL, 1)", syscall(SYS_semop, -1, NULL, 1));
+        TRY("semop(-1, kernel, 1)", syscall(SYS_semop, -1, KERNEL_POINTER, 1));
+        TRY("semop(0, buffer, huge)", syscall(SYS_semop, 0, buffer, HUGE_LENGTH));
+        TRY("semop(0, buffer, 501)", syscall(SYS_semop, 0, buffer, 501));
+        TRY("semtimedop(-1, buffer, 1, kernel)", syscall(SYS_semtimedop, -1, buffer, 1, KERNEL_POINTER));
+        TRY("semctl(-1, 0, IPC_STAT)", syscall(SYS_semctl, -1, 0, 2, NULL));
+        TRY("semctl(0, 0, IPC_INFO, kernel)", syscall(SYS_semctl, 0, 0, 3, KERNEL_POINTER));
+        TRY("semctl(0, 0, IPC_SET, NULL)", syscall(SYS_semctl, 0, 0, 1, NULL));
+        TRY("semctl(0, 0, 0x7777)", syscall(SYS_semctl, 0, 0, 0x7777, NULL));
+        TRY("msgsnd(-1, NULL, 1)", syscall(SYS_msgsnd, -1, NULL, 1, 0));
+        TRY("msgsnd(-1, buffer, 1)", syscall(SYS_msgsnd, -1, buffer, 1, 0));
+        TRY("msgsnd(0, buffer, huge)", syscall(SYS_msgsnd, 0, buffer, HUGE_LENGTH, 0));
+        TRY("msgrcv(-1, NULL, 1)", syscall(SYS_msgrcv, -1, NULL, 1, 0, 0));
+        TRY("msgrcv(0, buffer, -1)", syscall(SYS_msgrcv, 0, buffer, -1L, 0, 0));
+        TRY("msgctl(-1, IPC_STAT, NULL)", syscall(SYS_msgctl, -1, 2, NULL));
+        TRY("msgctl(0, IPC_INFO, kernel)", syscall(SYS_msgctl, 0, 3, KERNEL_POINTER));
+        TRY("msgctl(0, IPC_SET, NULL)", syscall(SYS_msgctl, 0, 1, NULL));
+        TRY("msgctl(0, -5)", syscall(SYS_msgctl, 0, -5, NULL));
+        TRY("shmget(PRIVATE, 0)", syscall(SYS_shmget, 0, 0, 0600));
+        TRY("shmget(PRIVATE, huge)", syscall(SYS_shmget, 0, -1L, 0600));
+        TRY("shmat(-1, NULL, 0)", syscall(SYS_shmat, -1, NULL, 0));
+        TRY("shmat(0, kernel, 0)", syscall(SYS_shmat, 0, KERNEL_POINTER, 0));
+        TRY("shmdt(NULL)", syscall(SYS_shmdt, NULL));
+        TRY("shmdt(kernel)", syscall(SYS_shmdt, KERNEL_POINTER));
+        TRY("shmctl(-1, IPC_STAT, NULL)", syscall(SYS_shmctl, -1, 2, NULL));
+        TRY("shmctl(0, IPC_INFO, kernel)", syscall(SYS_shmctl, 0, 3, KERNEL_POINTER));
+        TRY("shmctl(0, -5)", syscall(SYS_shmctl, 0, -5, NULL));
+    }
+    /* ---- end of the signalfd/inotify/SysV block ---- */
+    /* Scheduling, memory locks, storage, data movement, message batches, execveat and pidfds. */
+    TRY("sched_getparam(0, kernel)", syscall(SYS_sched_getparam, 0, KERNEL_POINTER));
+    TRY("sched_setparam(0, unmapped)", syscall(SYS_sched_setparam, 0, UNMAPPED_POINTER));
+    TRY("sched_setscheduler(0, 0, kernel)", syscall(SYS_sched_setscheduler, 0, 0, KERNEL_POINTER));
+    TRY("sched_rr_get_interval(0, kernel)", syscall(SYS_sched_rr_get_interval, 0, KERNEL_POINTER));
+    TRY("sched_setaffinity(0, huge, unmapped)", syscall(SYS_sched_setaffinity, 0, HUGE_LENGTH, UNMAPPED_POINTER));
+    TRY("sched_getaffinity(0, 128, kernel)", syscall(SYS_sched_getaffinity, 0, 128, KERNEL_POINTER));
+    TRY("sched_getattr(0, NULL, 56, 0)", syscall(SYS_sched_getattr, 0, NULL, 56, 0));
+    TRY("sched_getattr(0, kernel, 56, 0)", syscall(SYS_sched_getattr, 0, KERNEL_POINTER, 56, 0));
+    TRY("sched_setattr(0, unmapped, 0)", syscall(SYS_sched_setattr, 0, UNMAPPED_POINTER, 0));
+    TRY("getpriority(INT_MIN, 0)", syscall(SYS_getpriority, INT32_MIN, 0));
+    TRY("setpriority(0, -1, 0)", syscall(SYS_setpriority, 0, -1, 0));
+    TRY("ioprio_get(1, -1)", syscall(SYS_ioprio_get, 1, -1));
+    TRY("mlock(kernel, 4096)", syscall(SYS_mlock, KERNEL_POINTER, 4096));
+    TRY("mlock(unmapped, huge)", syscall(SYS_mlock, UNMAPPED_POINTER, HUGE_LENGTH));
+    TRY("munlock(NULL, 4096)", syscall(SYS_munlock, NULL, 4096));
+    TRY("mlock2(NULL, 1, -1)", syscall(SYS_mlock2, NULL, 1, -1));
+    TRY("mlockall(-1)", syscall(SYS_mlockall, -1));
+    TRY("syncfs(9999)", syscall(SYS_syncfs, 9999));
+    TRY("sync_file_range(pipe, 0, 0, -1)", syscall(SYS_sync_file_range, pipe_fds[0], 0, 0, -1));
+    TRY("fallocate(pipe, 0, 0, huge)", syscall(SYS_fallocate, pipe_fds[1], 0, 0, HUGE_LENGTH));
+    TRY("fallocate(9999, -1, -1, -1)", syscall(SYS_fallocate, 9999, -1, -1, -1));
+    TRY("readahead(pipe, 0, huge)", syscall(SYS_readahead, pipe_fds[0], 0, HUGE_LENGTH));
+    TRY("splice(pipe, kernel offset, ...)", syscall(SYS_splice, pipe_fds[0], KERNEL_POINTER, 1, NULL, 1, 0));
+    TRY("splice(9999, NULL, 1, NULL, huge, 0)", syscall(SYS_splice, 9999, NULL, 1, NULL, HUGE_LENGTH, 0));
+    TRY("tee(pipe, pipe, huge, -1)", syscall(SYS_tee, pipe_fds[0], pipe_fds[1], HUGE_LENGTH, -1));
+    TRY("vmsplice(pipe, kernel, 1, 0)", syscall(SYS_vmsplice, pipe_fds[1], KERNEL_POINTER, 1, 0));
+    TRY("vmsplice(pipe, iov huge count)", syscall(SYS_vmsplice, pipe_fds[1], buffer, HUGE_LENGTH, 0));
+    TRY("vmsplice(pipe, {kernel, 8}, 1, 0)", syscall(SYS_vmsplice, pipe_fds[1], &(struct iovec){(void *)KERNEL_POINTER, 8}, 1, 0));
+    TRY("copy_file_range(pipe, kernel, ...)", syscall(SYS_copy_file_range, pipe_fds[0], KERNEL_POINTER, 1, NULL, 1, 0));
+    TRY("copy_file_range(-1, ..., huge)", syscall(SYS_copy_file_range, -1, NULL, -1, NULL, HUGE_LENGTH, 0));
+    TRY("sendmmsg(pipe, NULL, 1, 0)", syscall(SYS_sendmmsg, pipe_fds[1], NULL, 1, 0));
+    TRY("recvmmsg(9999, NULL, 1, 0, NULL)", syscall(SYS_recvmmsg, 9999, NULL, 1, 0, NULL));
+    int socket_fds[2];
+    socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, socket_fds);
+    TRY("sendmmsg(socket, kernel, 1, 0)", syscall(SYS_sendmmsg, socket_fds[0], KERNEL_POINTER, 1, 0));
+    TRY("recvmmsg(socket, kernel, 1, 0, NULL)", syscall(SYS_recvmmsg, socket_fds[1], KERNEL_POINTER, 1, 0, NULL));
+    TRY("recvmmsg(socket, buffer, 1, 0, kernel)", syscall(SYS_recvmmsg, socket_fds[1], buffer, 1, 0, KERNEL_POINTER));
+    TRY("execveat(AT_FDCWD, NULL, ...)", syscall(SYS_execveat, AT_FDCWD, NULL, NULL, NULL, 0));
+    TRY("execveat(AT_FDCWD, kernel, ...)", syscall(SYS_execveat, AT_FDCWD, KERNEL_POINTER, NULL, NULL, 0));
+    TRY("execveat(9999, \"\", AT_EMPTY_PATH)", syscall(SYS_execveat, 9999, "", NULL, NULL, AT_EMPTY_PATH));
+    TRY("execveat(pipe, \"\", AT_EMPTY_PATH)", syscall(SYS_execveat, pipe_fds[0], "", (char *[]){"x", NULL}, (char *[]){NULL}, AT_EMPTY_PATH));
+    TRY("pidfd_open(INT_MIN, 0)", syscall(SYS_pidfd_open, INT32_MIN, 0));
+    TRY("pidfd_send_signal(9999, 0, NULL, 0)", syscall(SYS_pidfd_send_signal, 9999, 0, NULL, 0));
+    TRY("pidfd_getfd(pipe, 0, 0)", syscall(SYS_pidfd_getfd, pipe_fds[0], 0, 0));
+    TRY("waitid(P_PIDFD, 9999)", syscall(SYS_waitid, P_PIDFD, 9999, NULL, WEXITED, NULL));
+    TRY("membarrier(-1, 0, 0)", syscall(SYS_membarrier, -1, 0, 0));
     fflush(stdout);
     return 0;
 }
