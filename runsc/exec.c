@@ -470,6 +470,24 @@ static int run_exec(const struct runsc_options *options, const struct exec_reque
     return 0;
 }
 
+int runsc_signal_sandbox(const char *directory, int signal, bool all)
+{
+    int fd = connect_exec_socket(directory);
+    if (fd < 0)
+        return -errno;
+    struct sentry_exec_message message = {.kind = all ? SENTRY_CONTROL_KILL_ALL : SENTRY_CONTROL_KILL,
+                                          .value = signal};
+    int result = 0;
+    if (send(fd, &message, sizeof(message), MSG_NOSIGNAL) != (ssize_t)sizeof(message))
+        result = -errno;
+    else if (read_message(fd, &message) != 1 || message.kind != SENTRY_CONTROL_DONE)
+        result = -ECONNRESET;
+    else
+        result = -message.value;
+    close(fd);
+    return result;
+}
+
 int runsc_exec(const struct runsc_options *options, int argc, char **argv)
 {
     struct exec_request request;

@@ -849,9 +849,12 @@ int runsc_state(const struct runsc_options *options, int argc, char **argv)
 int runsc_kill(const struct runsc_options *options, int argc, char **argv)
 {
     const char *id = NULL, *signal_text = NULL;
+    bool all = false;
     for (int i = 0; i < argc; i++) {
-        if (is_flag(argv[i], "all", "a"))
-            continue;  /* every process of the sandbox goes with the Sentry's pid 1 anyway */
+        if (is_flag(argv[i], "all", "a")) {
+            all = true;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
             runsc_error(options, "kill: unknown flag %s", argv[i]);
             return 1;
@@ -882,11 +885,23 @@ int runsc_kill(const struct runsc_options *options, int argc, char **argv)
     if (status == CONTAINER_STOPPED) {
         runsc_error(options, "cannot kill container %s: it is not running", id);
         result = 1;
-    } else if (kill(sentry_of(&state), signal) < 0) {
-        /* The Sentry relays the signals a terminal or supervisor sends to pid 1; SIGKILL ends the whole
-         * sandbox with it. */
-        runsc_error(options, "cannot signal container %s: %s", id, strerror(errno));
-        result = 1;
+    } else {
+        /* A running sandbox's Sentry delivers any signal to its init (or all its processes) as Linux does
+         * from the parent pid namespace. SIGKILL ends the whole sandbox with the Sentry; before start (or a
+         * Sentry that does not answer), the Sentry's host process gets the signal: it relays INT, TERM, HUP,
+         * QUIT, USR1, USR2 and WINCH to pid 1, and dies of the others, which ends the container too. */
+        int error = -ECONNREFUSED;
+        if (signal != SIGKILL && status == CONTAINER_RUNNING) {
+            char *directory = state_directory(state_root(options), id);
+            error = runsc_signal_sandbox(directory, signal, all);
+            free(directory);
+        }
+        if (error == -ENOENT || error == -ECONNREFUSED || error == -ECONNRESET)
+            error = kill(sentry_of(&state), signal) < 0 ? -errno : 0;
+        if (error < 0) {
+            runsc_error(options, "cannot signal container %s: %s", id, strerror(-error));
+            result = 1;
+        }
     }
     state_free(&state);
     return result;

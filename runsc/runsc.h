@@ -63,6 +63,10 @@ int runsc_open_console(const char *socket_path, char *error, size_t error_size);
 /* Closes every fd above stdio but those in keep: a process that outlives the CLI must not hold the pipes
  * an engine gave the CLI and reads until EOF. */
 void runsc_close_inherited_fds(const int *keep, size_t keep_count);
+/* Has the Sentry of the container in directory deliver signal to its init (or, with all, to every process),
+ * as from outside its pid namespace, over the exec socket (runsc/exec.c). 0 or -errno (-ENOENT,
+ * -ECONNREFUSED: nobody serves it, as before start). */
+int runsc_signal_sandbox(const char *directory, int signal, bool all);
 /* `usandbox install [--runtime-name NAME] [--config FILE] ...` (runsc/install.c). */
 int runsc_install(int argc, char **argv);
 

@@ -312,6 +312,33 @@ static int32_t start_process(const struct control_request *request, const int st
     return pid;
 }
 
+/* A signal from outside the sandbox, as from the parent pid namespace: init takes it only if it has a
+ * handler (pid_namespaces(7)), and the CLI sends SIGKILL to the Sentry itself. 0 or -errno. */
+static int deliver_kill(const struct sentry_exec_message *request)
+{
+    if ((request->kind != SENTRY_CONTROL_KILL && request->kind != SENTRY_CONTROL_KILL_ALL) || request->value < 1 ||
+        request->value > 64)
+        return -EINVAL;
+    siginfo_t info = {.si_signo = request->value, .si_code = SI_USER};
+    if (request->kind == SENTRY_CONTROL_KILL) {
+        struct thread_group *init = thread_group_by_tgid(1);
+        if (!init || init->zombie || init->exiting)
+            return -ESRCH;
+        return signal_send_to_group(init, &info);
+    }
+    /* A snapshot first: a signal may end a group and change the list. */
+    const size_t maximum = 65536;
+    int32_t *pids = xcalloc(maximum, sizeof(*pids));
+    size_t count = task_list_groups(pids, maximum);
+    for (size_t i = 0; i < count; i++) {
+        struct thread_group *group = thread_group_by_tgid(pids[i]);
+        if (group && !group->zombie && !group->exiting)
+            signal_send_to_group(group, &info);
+    }
+    free(pids);
+    return count ? 0 : -ESRCH;
+}
+
 static void serve_request(struct control_connection *connection)
 {
     char *buffer = xcalloc(1, SENTRY_EXEC_MESSAGE_MAXIMUM + 1);
@@ -336,6 +363,15 @@ static void serve_request(struct control_connection *connection)
     }
     int stdio[3] = {-1, -1, -1};
     int count = take_received_fds(&message, stdio, 3);
+    if (got == (ssize_t)sizeof(struct sentry_exec_message) && count == 0 && !(message.msg_flags & MSG_CTRUNC)) {
+        struct sentry_exec_message kill_request;
+        memcpy(&kill_request, buffer, sizeof(kill_request));
+        free(buffer);
+        int result = deliver_kill(&kill_request);
+        send_message(connection->fd, SENTRY_CONTROL_DONE, result < 0 ? -result : 0);
+        close_connection(connection);
+        return;
+    }
     if (count < 0)
         stdio[0] = stdio[1] = stdio[2] = -1;  /* already closed */
     struct control_request request;

@@ -139,7 +139,11 @@ struct sentry_exec_request {
     uint32_t group_count, argument_count, environment_count;
     uint32_t strings_length;
 };
-enum sentry_exec_message_kind { SENTRY_EXEC_STARTED = 1, SENTRY_EXEC_FAILED, SENTRY_EXEC_EXITED, SENTRY_EXEC_SIGNAL };
+enum sentry_exec_message_kind { SENTRY_EXEC_STARTED = 1, SENTRY_EXEC_FAILED, SENTRY_EXEC_EXITED, SENTRY_EXEC_SIGNAL,
+                                 SENTRY_CONTROL_KILL, SENTRY_CONTROL_KILL_ALL, SENTRY_CONTROL_DONE };
+/* `kill`: instead of a request, a connection's first message may be KILL (value: a signal for the
+ * container's init, from outside its pid namespace) or KILL_ALL (for every process), with no fds; the
+ * Sentry answers DONE (value: 0 or an errno) and closes it. */
 struct sentry_exec_message {
     uint32_t kind;
     int32_t value;

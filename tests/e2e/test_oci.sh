@@ -104,6 +104,23 @@ for _ in $(seq 1 50); do [ "$(status_of kill1)" = stopped ] && break; sleep 0.1;
 expect_that "kill TERM: the process trapped it and exited" "stopped, exit 9, 'got TERM'" \
   eval '[ "$(status_of kill1)" = stopped ] && grep -qx 9 "$ROOT/kill1/exit_status" && grep -q "got TERM" "$WORK/kill1.out"'
 "${OCI[@]}" delete kill1
+# Any signal reaches a running container's init as from the parent pid namespace: only if it has a handler.
+make_bundle "$BUNDLE" '["sh", "-c", "trap \"echo got ALRM\" ALRM; echo ready; while :; do sleep 0.1; done"]'
+"${OCI[@]}" create --bundle "$BUNDLE" alarm1 >"$WORK/alarm1.out" 2>&1
+"${OCI[@]}" start alarm1
+for _ in $(seq 1 50); do grep -q ready "$WORK/alarm1.out" && break; sleep 0.1; done
+_e2e_sandbox_run /dev/null "${OCI[@]}" kill alarm1 ALRM
+expect_sandbox "kill ALRM: exit 0" 0 ""
+for _ in $(seq 1 50); do grep -q "got ALRM" "$WORK/alarm1.out" && break; sleep 0.1; done
+expect_that "kill ALRM: init's handler ran, the container still runs" "'got ALRM', status running" \
+  eval 'grep -q "got ALRM" "$WORK/alarm1.out" && [ "$(status_of alarm1)" = running ]'
+# --all: every process of the sandbox, an exec'd one too.
+("${OCI[@]}" exec alarm1 sh -c 'touch /tmp/sleeping; exec sleep 100' >/dev/null 2>&1; echo $? >"$WORK/alarm1.exec") &
+for _ in $(seq 1 50); do "${OCI[@]}" exec alarm1 ls /tmp/sleeping >/dev/null 2>&1 && break; sleep 0.1; done
+_e2e_sandbox_run /dev/null "${OCI[@]}" kill --all alarm1 USR1
+wait
+expect_that "kill --all USR1: the exec'd process died of it" "exit 138" test "$(cat "$WORK/alarm1.exec")" = 138
+"${OCI[@]}" delete --force alarm1
 make_bundle "$BUNDLE" '["sleep", "100"]'
 "${OCI[@]}" create --bundle "$BUNDLE" kill2 >/dev/null 2>&1
 "${OCI[@]}" start kill2
