@@ -361,9 +361,11 @@ static void forward_exec_connection(int listener, int exec_control_fd)
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(header), &connection, sizeof(int));
-    /* A Sentry that cannot take it any more: the client sees the connection close without an answer. */
-    if (exec_control_fd < 0 || sendmsg(exec_control_fd, &message, MSG_NOSIGNAL) < 0)
-        (void)0;
+    /* A Sentry that cannot take it any more (gone, or its control socket full): the client sees the
+     * connection close without an answer, and says so. */
+    bool passed = exec_control_fd >= 0 && sendmsg(exec_control_fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+    if (!passed)
+        log_warning("exec: cannot pass a connection to the Sentry: %s", strerror(errno));
     close(connection);
 }
 
