@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -271,6 +272,7 @@ static int parse_create_flags(const struct runsc_options *options, const char *c
     return 0;
 }
 
+/* pid: the supervisor, the process engines wait for (see supervise). */
 static void fill_state(struct container_state *state, const struct create_request *request,
                        const struct oci_config *config, pid_t sentry_pid, pid_t supervisor_pid)
 {
@@ -278,9 +280,11 @@ static void fill_state(struct container_state *state, const struct create_reques
     state->id = xstrdup(request->id);
     state->bundle = xstrdup(config->bundle);
     state->rootfs = xstrdup(config->root_path);
-    state->pid = sentry_pid;
-    state->pid_start_time = state_process_start_time(sentry_pid);
+    state->pid = supervisor_pid;
+    state->pid_start_time = state_process_start_time(supervisor_pid);
     state->supervisor_pid = supervisor_pid;
+    state->sentry_pid = sentry_pid;
+    state->sentry_start_time = state_process_start_time(sentry_pid);
     state->created = state_timestamp_now();
     state->owner = owner_name(getuid());
     size_t count = 0;
@@ -291,8 +295,139 @@ static void fill_state(struct container_state *state, const struct create_reques
         state->annotations[i] = xstrdup(config->annotations[i]);
 }
 
-/* The detached supervisor: the Sentry's parent for the container's whole life. It releases the first
- * process when `start` writes to the FIFO and records the exit status for `state` and `delete`. */
+/* The signals a supervisor passes on to the Sentry, which hands them to the container's init: what engines
+ * send to the pid they were given (conmon relays its own SIGTERM, SIGINT... to it). */
+static const int relayed_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+/* A signalfd of SIGCHLD and the relayed signals, which are blocked from now on (after the sandbox's
+ * processes were forked: the Gofer must still die of the SIGTERM that stops it). */
+static int supervisor_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
+        sigaddset(&set, relayed_signals[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The socket `exec` connects to: DIRECTORY/exec.sock, bound through a relative name, since engines' state
+ * roots are deep enough to overflow sun_path. Returns the listening fd or -1 (errno set). */
+static int listen_for_exec(const char *directory)
+{
+    int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (listener < 0)
+        return -1;
+    int saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    strcpy(address.sun_path, EXEC_SOCKET);
+    int result = chdir(directory);
+    if (result == 0)
+        result = bind(listener, (struct sockaddr *)&address, sizeof(address));
+    if (result == 0)
+        result = listen(listener, 16);
+    int saved_errno = errno;
+    if (saved_cwd >= 0) {
+        if (fchdir(saved_cwd) < 0)
+            (void)!chdir("/");
+        close(saved_cwd);
+    }
+    if (result < 0) {
+        close(listener);
+        errno = saved_errno;
+        return -1;
+    }
+    return listener;
+}
+
+/* Hands one accepted `exec` connection to the Sentry, which talks to the client directly from then on. */
+static void forward_exec_connection(int listener, int exec_control_fd)
+{
+    int connection = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    if (connection < 0)
+        return;
+    char byte = 'C';
+    struct iovec data = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr align;
+        char buffer[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr message = {.msg_iov = &data, .msg_iovlen = 1, .msg_control = control.buffer,
+                             .msg_controllen = sizeof(control.buffer)};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &connection, sizeof(int));
+    /* A Sentry that cannot take it any more (gone, or its control socket full): the client sees the
+     * connection close without an answer, and says so. */
+    bool passed = exec_control_fd >= 0 && sendmsg(exec_control_fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0;
+    if (!passed)
+        log_warning("exec: cannot pass a connection to the Sentry: %s", strerror(errno));
+    close(connection);
+}
+
+/* The supervisor's loop until the Sentry exits: with fifo >= 0, releases the first process when `start`
+ * writes to it; passes `exec` connections and relayed signals on. Returns the exit status as a shell shows
+ * it (code, or 128+signal), after the Gofer is stopped. */
+static int supervise_sandbox(struct sandbox *sandbox, int fifo, int listener, int signal_fd)
+{
+    for (;;) {
+        struct pollfd fds[3] = {{.fd = signal_fd, .events = POLLIN},
+                                {.fd = listener, .events = POLLIN},
+                                {.fd = fifo, .events = POLLIN}};
+        if (poll(fds, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[2].revents & POLLIN) {
+            char byte;
+            if (read(fifo, &byte, 1) == 1) {
+                write_all(sandbox->start_fd, "S", 1);
+                close(sandbox->start_fd);
+                sandbox->start_fd = -1;
+                close(fifo);
+                fifo = -1;
+            }
+        }
+        if (fds[1].revents & POLLIN)
+            forward_exec_connection(listener, sandbox->exec_control_fd);
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo info;
+            bool child_exited = false;
+            while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+                if (info.ssi_signo == SIGCHLD)
+                    child_exited = true;
+                else
+                    kill(sandbox->sentry_pid, (int)info.ssi_signo);
+            }
+            int status;
+            if (child_exited && waitpid(sandbox->sentry_pid, &status, WNOHANG) == sandbox->sentry_pid) {
+                sandbox->sentry_pid = -1;
+                if (fifo >= 0)
+                    close(fifo);
+                if (sandbox->start_fd >= 0)
+                    close(sandbox->start_fd);
+                sandbox_stop_gofer(sandbox);
+                return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+            }
+        }
+    }
+    /* poll itself failed: fall back to a plain wait */
+    if (sandbox->start_fd >= 0)
+        close(sandbox->start_fd);
+    int code = sandbox_wait(sandbox);
+    sandbox_stop_gofer(sandbox);
+    return code;
+}
+
+/* The detached supervisor: the Sentry's parent for the container's whole life, and the process engines
+ * watch (--pid-file): it ends with the container's exit status once the Sentry is gone, and SIGKILL on it
+ * takes the sandbox along (the Sentry and the Gofer have it as their parent-death signal). It releases the
+ * first process when `start` writes to the FIFO, serves `exec`, and records the exit status for `state`. */
 static int supervise(const struct runsc_options *options, const struct oci_config *config, const char *directory,
                      int console_fd, int report_fd)
 {
@@ -306,17 +441,17 @@ static int supervise(const struct runsc_options *options, const struct oci_confi
         dprintf(report_fd, "E cannot open the start FIFO: %s\n", strerror(errno));
         return 1;
     }
-    sigset_t children;
-    sigemptyset(&children);
-    sigaddset(&children, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &children, NULL);
-    int child_events = signalfd(-1, &children, SFD_CLOEXEC | SFD_NONBLOCK);
-
+    int listener = listen_for_exec(directory);
+    if (listener < 0) {
+        dprintf(report_fd, "E cannot listen on %s/%s: %s\n", directory, EXEC_SOCKET, strerror(errno));
+        return 1;
+    }
     struct sandbox sandbox;
-    if (sandbox_launch(options, config, true, console_fd, &sandbox, error, sizeof(error)) < 0) {
+    if (sandbox_launch(options, config, true, true, console_fd, &sandbox, error, sizeof(error)) < 0) {
         dprintf(report_fd, "E %s\n", error);
         return 1;
     }
+    int signal_fd = supervisor_signals();
     if (console_fd >= 0)
         close(console_fd);
     char byte = 0;
@@ -339,42 +474,36 @@ static int supervise(const struct runsc_options *options, const struct oci_confi
             dup2(null, fd);
         close(null);
     }
-
-    struct pollfd fds[2] = {{.fd = fifo, .events = POLLIN}, {.fd = child_events, .events = POLLIN}};
-    bool started = false;
-    while (!started) {
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (fds[0].revents & POLLIN) {
-            if (read(fifo, &byte, 1) == 1) {
-                write_all(sandbox.start_fd, "S", 1);
-                started = true;
-            }
-        }
-        if (fds[1].revents & POLLIN) {
-            struct signalfd_siginfo info;
-            while (read(child_events, &info, sizeof(info)) == sizeof(info))
-                ;
-            int status;
-            if (waitpid(sandbox.sentry_pid, &status, WNOHANG) == sandbox.sentry_pid) {
-                /* killed or deleted before start */
-                int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-                state_record_exit_status(directory, code);
-                sandbox.sentry_pid = -1;
-                sandbox_stop_gofer(&sandbox);
-                return 0;
-            }
-        }
-    }
-    close(fifo);
-    close(sandbox.start_fd);
-    int code = sandbox_wait(&sandbox);
+    int code = supervise_sandbox(&sandbox, fifo, listener, signal_fd);
     state_record_exit_status(directory, code);
-    sandbox_stop_gofer(&sandbox);
-    return 0;
+    close(listener);
+    if (sandbox.exec_control_fd >= 0)
+        close(sandbox.exec_control_fd);
+    return code;
+}
+
+/* Closes every fd above stdio but those in keep. */
+static void close_inherited_fds(const int *keep, size_t keep_count)
+{
+    DIR *listing = opendir("/proc/self/fd");
+    if (!listing)
+        return;
+    int inherited[256];
+    size_t count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(listing)) && count < ARRAY_SIZE(inherited)) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+            continue;
+        int fd = atoi(entry->d_name);
+        bool kept = fd < 3 || fd == dirfd(listing);
+        for (size_t i = 0; i < keep_count; i++)
+            kept = kept || keep[i] == fd;
+        if (!kept)
+            inherited[count++] = fd;
+    }
+    closedir(listing);
+    for (size_t i = 0; i < count; i++)
+        close(inherited[i]);
 }
 
 static int load_checked_config(const struct runsc_options *options, const char *bundle, struct oci_config *config)
@@ -383,6 +512,17 @@ static int load_checked_config(const struct runsc_options *options, const char *
     if (oci_config_load(bundle, config, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
         return -1;
+    }
+    /* --network=none (runsc's flag, which engines pass to it): the sandbox never touches the host's network, so
+     * the network namespace an engine prepared (docker's --network=host, podman's netns) is not joined, and
+     * not needed. Without the flag such a path is refused, as every other namespace path is. */
+    if (options->network && strcmp(options->network, "none") == 0) {
+        for (size_t i = 0; i < config->namespace_count; i++) {
+            if (config->namespaces[i].type == CLONE_NEWNET && config->namespaces[i].path) {
+                free(config->namespaces[i].path);
+                config->namespaces[i].path = NULL;
+            }
+        }
     }
     if (sandbox_check_config(config, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
@@ -458,6 +598,11 @@ static int container_create(const struct runsc_options *options, const struct cr
     }
     if (supervisor == 0) {
         close(report[0]);
+        /* Engines hand the runtime pipes of their own (conmon's sync pipe, a shim's output pipe) and wait
+         * for them to close; runc closes them in the container, and so does the supervisor, which outlives
+         * `create`. */
+        int keep[] = {report[1], console_fd, log_file_descriptor()};
+        close_inherited_fds(keep, ARRAY_SIZE(keep));
         setsid();
         _exit(supervise(options, &config, directory, console_fd, report[1]));
     }
@@ -486,7 +631,7 @@ static int container_create(const struct runsc_options *options, const struct cr
             kill(sentry_pid, SIGKILL);
             goto out;
         }
-        if (request->pid_file && (error_number = write_pid_file(request->pid_file, sentry_pid)) < 0) {
+        if (request->pid_file && (error_number = write_pid_file(request->pid_file, supervisor)) < 0) {
             runsc_error(options, "--pid-file %s: %s", request->pid_file, strerror(-error_number));
             kill(sentry_pid, SIGKILL);
             goto out;
@@ -525,6 +670,12 @@ int runsc_create(const struct runsc_options *options, int argc, char **argv)
 }
 
 /* ---- start ---- */
+
+/* Where signals for the container's init go: the Sentry (states written before it was recorded: pid). */
+static pid_t sentry_of(const struct container_state *state)
+{
+    return state->sentry_pid > 0 ? state->sentry_pid : state->pid;
+}
 
 static int load_existing(const struct runsc_options *options, const char *id, struct container_state *state)
 {
@@ -590,14 +741,6 @@ int runsc_start(const struct runsc_options *options, int argc, char **argv)
 
 /* ---- run ---- */
 
-static pid_t relay_target = -1;
-
-static void relay_signal(int signal)
-{
-    if (relay_target > 0)
-        kill(relay_target, signal);
-}
-
 static int container_run_foreground(const struct runsc_options *options, const struct create_request *request)
 {
     struct oci_config config;
@@ -613,16 +756,22 @@ static int container_run_foreground(const struct runsc_options *options, const s
     char *directory = state_directory(root, request->id);
     int code = 1;
     int console_fd = -1;
-    struct sandbox sandbox = {.gofer_pid = -1, .sentry_pid = -1};
+    struct sandbox sandbox = {.gofer_pid = -1, .sentry_pid = -1, .exec_control_fd = -1};
+    int listener = listen_for_exec(directory);
+    if (listener < 0) {
+        runsc_error(options, "cannot listen on %s/%s: %s", directory, EXEC_SOCKET, strerror(errno));
+        goto out;
+    }
     if (request->console_socket &&
         (console_fd = open_console(request->console_socket, error, sizeof(error))) < 0) {
         runsc_error(options, "%s", error);
         goto out;
     }
-    if (sandbox_launch(options, &config, true, console_fd, &sandbox, error, sizeof(error)) < 0) {
+    if (sandbox_launch(options, &config, true, true, console_fd, &sandbox, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
         goto out;
     }
+    int signal_fd = supervisor_signals();
     char byte;
     ssize_t count;
     while ((count = read(sandbox.ready_fd, &byte, 1)) < 0 && errno == EINTR)
@@ -640,7 +789,7 @@ static int container_run_foreground(const struct runsc_options *options, const s
     int error_number = state_save(directory, &state);
     state_free(&state);
     if (error_number == 0 && request->pid_file)
-        error_number = write_pid_file(request->pid_file, sandbox.sentry_pid);
+        error_number = write_pid_file(request->pid_file, getpid());
     if (error_number < 0) {
         runsc_error(options, "cannot record container %s: %s", request->id, strerror(-error_number));
         close(sandbox.start_fd);
@@ -649,19 +798,17 @@ static int container_run_foreground(const struct runsc_options *options, const s
         sandbox_stop_gofer(&sandbox);
         goto out;
     }
-    relay_target = sandbox.sentry_pid;
-    struct sigaction relay = {.sa_handler = relay_signal};
-    sigemptyset(&relay.sa_mask);
-    const int relayed[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-    for (size_t i = 0; i < ARRAY_SIZE(relayed); i++)
-        sigaction(relayed[i], &relay, NULL);
     write_all(sandbox.start_fd, "S", 1);
     close(sandbox.start_fd);
-    code = sandbox_wait(&sandbox);
-    relay_target = -1;
+    sandbox.start_fd = -1;
+    /* The CLI is the supervisor here: it relays signals to the Sentry and serves exec. */
+    code = supervise_sandbox(&sandbox, -1, listener, signal_fd);
     state_record_exit_status(directory, code);
-    sandbox_stop_gofer(&sandbox);
 out:
+    if (listener >= 0)
+        close(listener);
+    if (sandbox.exec_control_fd >= 0)
+        close(sandbox.exec_control_fd);
     if (console_fd >= 0)
         close(console_fd);
     state_remove_directory(directory);
@@ -704,9 +851,12 @@ int runsc_state(const struct runsc_options *options, int argc, char **argv)
 int runsc_kill(const struct runsc_options *options, int argc, char **argv)
 {
     const char *id = NULL, *signal_text = NULL;
+    bool all = false;
     for (int i = 0; i < argc; i++) {
-        if (is_flag(argv[i], "all", "a"))
-            continue;  /* every process of the sandbox goes with the Sentry's pid 1 anyway */
+        if (is_flag(argv[i], "all", "a")) {
+            all = true;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
             runsc_error(options, "kill: unknown flag %s", argv[i]);
             return 1;
@@ -737,11 +887,23 @@ int runsc_kill(const struct runsc_options *options, int argc, char **argv)
     if (status == CONTAINER_STOPPED) {
         runsc_error(options, "cannot kill container %s: it is not running", id);
         result = 1;
-    } else if (kill(state.pid, signal) < 0) {
-        /* The Sentry relays the signals a terminal or supervisor sends to pid 1; SIGKILL ends the whole
-         * sandbox with it. */
-        runsc_error(options, "cannot signal container %s: %s", id, strerror(errno));
-        result = 1;
+    } else {
+        /* A running sandbox's Sentry delivers any signal to its init (or all its processes) as Linux does
+         * from the parent pid namespace. SIGKILL ends the whole sandbox with the Sentry; before start (or a
+         * Sentry that does not answer), the Sentry's host process gets the signal: it relays INT, TERM, HUP,
+         * QUIT, USR1, USR2 and WINCH to pid 1, and dies of the others, which ends the container too. */
+        int error = -ECONNREFUSED;
+        if (signal != SIGKILL && status == CONTAINER_RUNNING) {
+            char *directory = state_directory(state_root(options), id);
+            error = runsc_signal_sandbox(directory, signal, all);
+            free(directory);
+        }
+        if (error == -ENOENT || error == -ECONNREFUSED || error == -ECONNRESET)
+            error = kill(sentry_of(&state), signal) < 0 ? -errno : 0;
+        if (error < 0) {
+            runsc_error(options, "cannot signal container %s: %s", id, strerror(-error));
+            result = 1;
+        }
     }
     state_free(&state);
     return result;
@@ -751,11 +913,11 @@ int runsc_kill(const struct runsc_options *options, int argc, char **argv)
 static bool wait_until_stopped(const struct container_state *state, int timeout_ms)
 {
     for (int waited = 0; waited < timeout_ms; waited += 10) {
-        if (!state_process_alive(state->pid, state->pid_start_time))
+        if (state_status(state) == CONTAINER_STOPPED)
             return true;
         usleep(10000);
     }
-    return !state_process_alive(state->pid, state->pid_start_time);
+    return state_status(state) == CONTAINER_STOPPED;
 }
 
 /* The supervisor records the exit status in the state directory after the Sentry is gone: removing the
@@ -765,7 +927,8 @@ static bool wait_for_supervisor(const struct container_state *state, int timeout
     if (state->supervisor_pid <= 0)
         return true;
     for (int waited = 0; waited < timeout_ms; waited += 10) {
-        if (kill(state->supervisor_pid, 0) < 0 && errno == ESRCH)
+        /* A zombie has written all it had to write: its reaper is the engine's business. */
+        if (!state_process_alive(state->supervisor_pid, 0))
             return true;
         /* Our own child when run with --detach from this process: reap it so it does not linger. */
         waitpid(state->supervisor_pid, NULL, WNOHANG);
@@ -823,7 +986,7 @@ int runsc_delete(const struct runsc_options *options, int argc, char **argv)
         result = 1;
     } else {
         if (status != CONTAINER_STOPPED) {
-            kill(state.pid, SIGKILL);
+            kill(sentry_of(&state), SIGKILL);
             if (!wait_until_stopped(&state, 5000)) {
                 runsc_error(options, "container %s did not stop after SIGKILL", id);
                 result = 1;
@@ -1047,7 +1210,7 @@ int runsc_ps(const struct runsc_options *options, int argc, char **argv)
     if (load_live(options, id, &state) < 0)
         return 1;
     struct host_process *processes;
-    size_t count = sandbox_processes(state.pid, &processes);
+    size_t count = sandbox_processes(sentry_of(&state), &processes);
     if (json) {
         printf("[");
         for (size_t i = 0; i < count; i++)
@@ -1066,7 +1229,7 @@ int runsc_ps(const struct runsc_options *options, int argc, char **argv)
 static void print_stats(const struct container_state *state)
 {
     struct host_process *processes;
-    size_t count = sandbox_processes(state->pid, &processes);
+    size_t count = sandbox_processes(sentry_of(state), &processes);
     long ticks_per_second = sysconf(_SC_CLK_TCK);
     long page_size = sysconf(_SC_PAGESIZE);
     unsigned long long user = 0, system = 0, resident = 0;
@@ -1146,10 +1309,25 @@ int runsc_events(const struct runsc_options *options, int argc, char **argv)
     return 0;
 }
 
-int runsc_exec(const struct runsc_options *options, int argc, char **argv)
+/* ---- shared with exec.c ---- */
+
+const char *runsc_state_root(const struct runsc_options *options) { return state_root(options); }
+
+const char *runsc_take_value(int argc, char **argv, int *index, const char *long_name, const char *short_name)
 {
-    (void)argc;
-    (void)argv;
-    runsc_error(options, "exec: running a second process in a container is not implemented yet");
-    return 1;
+    return take_value(argc, argv, index, long_name, short_name);
+}
+
+bool runsc_is_flag(const char *argument, const char *long_name, const char *short_name)
+{
+    return is_flag(argument, long_name, short_name);
+}
+
+int runsc_write_pid_file(const char *path, int pid) { return write_pid_file(path, (pid_t)pid); }
+
+void runsc_close_inherited_fds(const int *keep, size_t keep_count) { close_inherited_fds(keep, keep_count); }
+
+int runsc_open_console(const char *socket_path, char *error, size_t error_size)
+{
+    return open_console(socket_path, error, error_size);
 }

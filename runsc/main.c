@@ -1,5 +1,5 @@
 /* runsc/main.c: usandbox's entry point: global flags (runc's and runsc's), then the subcommand:
- * `do`, `spec`, or one of the OCI lifecycle commands in runsc/lifecycle.c. */
+ * `do`, `spec`, `install`, or one of the OCI commands (runsc/lifecycle.c, runsc/exec.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +59,8 @@ int main(int argc, char **argv)
         runsc_usage(stdout);
         return 0;
     }
+    if (strcmp(command, "install") == 0)
+        return runsc_install(argc - index, &argv[index]);
     if (strcmp(command, "syscalls") == 0)
         return runsc_list_syscalls(index < argc && strcmp(argv[index], "--missing") == 0);
     if (strcmp(command, "spec") == 0) {

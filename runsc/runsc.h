@@ -52,6 +52,24 @@ int runsc_exec(const struct runsc_options *options, int argc, char **argv);
 /* `usandbox spec [--bundle DIR] [--rootless]`: writes DIR/config.json, never over an existing one. */
 int runsc_spec(const char *bundle, bool rootless);
 
+/* What the OCI commands share (runsc/lifecycle.c): the state root, runc-style flags ("--name value",
+ * "--name=value", "-n value"), an atomically written --pid-file, and a terminal whose controlling side
+ * goes to --console-socket (returns the terminal side, the process's stdio, or -1 with a message). */
+const char *runsc_state_root(const struct runsc_options *options);
+const char *runsc_take_value(int argc, char **argv, int *index, const char *long_name, const char *short_name);
+bool runsc_is_flag(const char *argument, const char *long_name, const char *short_name);
+int runsc_write_pid_file(const char *path, int pid);
+int runsc_open_console(const char *socket_path, char *error, size_t error_size);
+/* Closes every fd above stdio but those in keep: a process that outlives the CLI must not hold the pipes
+ * an engine gave the CLI and reads until EOF. */
+void runsc_close_inherited_fds(const int *keep, size_t keep_count);
+/* Has the Sentry of the container in directory deliver signal to its init (or, with all, to every process),
+ * as from outside its pid namespace, over the exec socket (runsc/exec.c). 0 or -errno (-ENOENT,
+ * -ECONNREFUSED: nobody serves it, as before start). */
+int runsc_signal_sandbox(const char *directory, int signal, bool all);
+/* `usandbox install [--runtime-name NAME] [--config FILE] ...` (runsc/install.c). */
+int runsc_install(int argc, char **argv);
+
 /* An error of the CLI: to stderr, and to --log (text or json) when given. */
 void runsc_error(const struct runsc_options *options, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

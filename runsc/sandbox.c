@@ -159,7 +159,7 @@ static size_t translate_mounts(const struct oci_config *config, struct sentry_mo
 }
 
 static int oci_sentry_process(const struct runsc_options *options, const struct oci_config *config, int gofer_socket,
-                              bool wait_for_start, int start_fd, int ready_fd, int console_fd)
+                              bool wait_for_start, int start_fd, int ready_fd, int console_fd, int exec_control_fd)
 {
     runsc_open_component_log(options, "sentry");
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -226,6 +226,8 @@ static int oci_sentry_process(const struct runsc_options *options, const struct 
         .wait_for_start = wait_for_start,
         .start_fd = start_fd,
         .ready_fd = ready_fd,
+        .exec_control = exec_control_fd >= 0,
+        .exec_control_fd = exec_control_fd,
     };
     int status = sentry_main(&sentry);
     if (status < 0) {
@@ -236,10 +238,10 @@ static int oci_sentry_process(const struct runsc_options *options, const struct 
 }
 
 int sandbox_launch(const struct runsc_options *options, const struct oci_config *config, bool wait_for_start,
-                   int console_fd, struct sandbox *sandbox, char *error, size_t error_size)
+                   bool exec_control, int console_fd, struct sandbox *sandbox, char *error, size_t error_size)
 {
     sandbox->gofer_pid = sandbox->sentry_pid = -1;
-    sandbox->start_fd = sandbox->ready_fd = -1;
+    sandbox->start_fd = sandbox->ready_fd = sandbox->exec_control_fd = -1;
     int sockets[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) < 0) {
         snprintf(error, error_size, "socketpair: %s", strerror(errno));
@@ -255,8 +257,16 @@ int sandbox_launch(const struct runsc_options *options, const struct oci_config 
     }
     if (sandbox->gofer_pid == 0) {
         close(sockets[1]);
-        if (console_fd >= 0)
+        if (console_fd >= 0) {
             close(console_fd);
+            /* With a terminal, our stdio is the pipe an engine reads `create`'s output from until EOF
+             * (containerd's shim): the Gofer, which lives as long as the container, must not hold it. */
+            int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+            for (int fd = 0; fd < 3 && null >= 0; fd++)
+                dup2(null, fd);
+            if (null > 2)
+                close(null);
+        }
         runsc_open_component_log(options, "gofer");
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         setsid();
@@ -284,6 +294,13 @@ int sandbox_launch(const struct runsc_options *options, const struct oci_config 
         close(sockets[1]);
         return -1;
     }
+    int control_pair[2] = {-1, -1};
+    if (exec_control && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control_pair) < 0) {
+        snprintf(error, error_size, "socketpair: %s", strerror(errno));
+        kill(sandbox->gofer_pid, SIGKILL);
+        close(sockets[1]);
+        return -1;
+    }
     /* clone with CLONE_NEWPID rather than unshare: the caller stays in its own pid namespace and can keep
      * forking, and the Sentry is its direct child, so its exit status comes straight to us. */
     fflush(NULL);
@@ -292,6 +309,10 @@ int sandbox_launch(const struct runsc_options *options, const struct oci_config 
         snprintf(error, error_size, "cannot create the sandbox's pid namespace: %s", strerror(errno));
         kill(sandbox->gofer_pid, SIGKILL);
         close(sockets[1]);
+        if (control_pair[0] >= 0) {
+            close(control_pair[0]);
+            close(control_pair[1]);
+        }
         return -1;
     }
     if (sentry == 0) {
@@ -299,11 +320,17 @@ int sandbox_launch(const struct runsc_options *options, const struct oci_config 
             close(start_pipe[1]);
             close(ready_pipe[0]);
         }
+        if (control_pair[0] >= 0)
+            close(control_pair[0]);
         _exit(oci_sentry_process(options, config, sockets[1], wait_for_start, start_pipe[0], ready_pipe[1],
-                                 console_fd));
+                                 console_fd, control_pair[1]));
     }
     sandbox->sentry_pid = sentry;
     close(sockets[1]);
+    if (control_pair[1] >= 0) {
+        close(control_pair[1]);
+        sandbox->exec_control_fd = control_pair[0];
+    }
     if (wait_for_start) {
         close(start_pipe[0]);
         close(ready_pipe[1]);

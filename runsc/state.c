@@ -1,5 +1,5 @@
 /* runsc/state.c: the container state directory under --root: id validation, state.json written atomically
- * and read back, the recorded exit status, and the status computed from whether the Sentry still lives. */
+ * and read back, the recorded exit status, and the status computed from whether the sandbox still lives. */
 #include "runsc/state.h"
 
 #include <dirent.h>
@@ -100,6 +100,8 @@ static struct json_object *state_object(const struct container_state *state, con
         json_object_object_add(object, "usandboxPidStartTime", json_object_new_uint64(state->pid_start_time));
         json_object_object_add(object, "usandboxSupervisorPid", json_object_new_int64(state->supervisor_pid));
         json_object_object_add(object, "usandboxStarted", json_object_new_boolean(state->started));
+        json_object_object_add(object, "usandboxSentryPid", json_object_new_int64(state->sentry_pid));
+        json_object_object_add(object, "usandboxSentryStartTime", json_object_new_uint64(state->sentry_start_time));
     }
     return object;
 }
@@ -181,6 +183,9 @@ int state_load(const char *root, const char *id, struct container_state *state, 
         state->pid_start_time = json_object_get_uint64(value);
     if (json_object_object_get_ex(object, "usandboxStarted", &value))
         state->started = json_object_get_boolean(value);
+    state->sentry_pid = (pid_t)integer_member(object, "usandboxSentryPid");
+    if (json_object_object_get_ex(object, "usandboxSentryStartTime", &value))
+        state->sentry_start_time = json_object_get_uint64(value);
     size_t count = 0;
     struct json_object *annotations = NULL;
     if (json_object_object_get_ex(object, "annotations", &annotations) &&
@@ -269,6 +274,9 @@ bool state_process_alive(pid_t pid, unsigned long long start_time)
 enum container_status state_status(const struct container_state *state)
 {
     if (!state_process_alive(state->pid, state->pid_start_time))
+        return CONTAINER_STOPPED;
+    /* The supervisor outlives the Sentry by the moment it takes to record the exit status. */
+    if (state->sentry_pid > 0 && !state_process_alive(state->sentry_pid, state->sentry_start_time))
         return CONTAINER_STOPPED;
     return state->started ? CONTAINER_RUNNING : CONTAINER_CREATED;
 }

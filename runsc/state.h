@@ -13,9 +13,12 @@ struct container_state {
     char *id;
     char *bundle;
     char *rootfs;
-    pid_t pid;                          /* the Sentry's host pid (the sandbox process, as runsc reports) */
-    unsigned long long pid_start_time;  /* /proc/PID/stat's starttime: a reused pid is not our Sentry */
+    pid_t pid;                          /* the container's process for engines: the supervisor, whose exit status
+                                         * is the container's and which --pid-file names (or the CLI of `run`) */
+    unsigned long long pid_start_time;  /* /proc/PID/stat's starttime: a reused pid is not ours */
     pid_t supervisor_pid;
+    pid_t sentry_pid;                   /* the Sentry's host pid: signals for the container's init go there */
+    unsigned long long sentry_start_time;
     bool started;                       /* `start` released the first process */
     char *created;                      /* RFC 3339, UTC */
     char *owner;
@@ -25,6 +28,7 @@ struct container_state {
 #define STATE_FILE "state.json"
 #define START_FIFO "start.fifo"
 #define EXIT_STATUS_FILE "exit_status"
+#define EXEC_SOCKET "exec.sock"         /* the supervisor accepts `exec` connections here */
 
 /* 0 if id is [A-Za-z0-9][A-Za-z0-9_.-]* (at most 1024 characters), else -1 with a message. */
 int state_validate_id(const char *id, char *error, size_t error_size);
@@ -37,7 +41,7 @@ int state_save(const char *directory, const struct container_state *state);
 /* 0; -ENOENT when there is no such container; other -errno (message in error). */
 int state_load(const char *root, const char *id, struct container_state *state, char *error, size_t error_size);
 void state_free(struct container_state *state);
-/* Created until started, running while the Sentry lives, stopped once it is gone (or was never there). */
+/* Created until started, running while the Sentry and the supervisor live, stopped once either is gone. */
 enum container_status state_status(const struct container_state *state);
 const char *state_status_name(enum container_status status);
 /* The container's exit code as the supervisor recorded it, or -1. */

@@ -226,6 +226,7 @@ struct thread_group {
     bool continue_unreported;       /* for wait's WCONTINUED */
     bool continue_to_notify;        /* SIGCHLD for the continue: sent once a thread of it runs, as Linux does */
     struct vfs_pidfd *pidfd;        /* what its pidfds share (syscalls/pidfd.c), once one was opened */
+    void (*exit_observer)(struct thread_group *group);  /* told when it becomes a zombie (exec'd processes) */
 };
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
@@ -340,5 +341,26 @@ long futex_wake_address(struct task *task, uint64_t address, int count);
 void futex_release_robust_list(struct task *task);
 void procfs_capture_host_information(void); /* before confinement: what /proc/cpuinfo shows */
 extern const char *sentry_hostname;
+
+/* `exec` (control.c): processes started in the running sandbox, requested over the control socket. */
+#define CONTROL_CONNECTIONS_MAXIMUM 32
+#define CONTROL_POLL_MAXIMUM (1 + CONTROL_CONNECTIONS_MAXIMUM)
+struct pollfd;
+void control_initialize(int control_fd);
+/* The fds the event loop polls for control (at most maximum), and what to do when it saw their events. */
+size_t control_poll_fds(struct pollfd *fds, size_t maximum);
+void control_handle_events(const struct pollfd *fds, size_t count);
+/* One exec request as the Sentry took it apart (control.c); argv, envp and cwd are its own copies. */
+struct control_request {
+    struct sentry_exec_request header;
+    uint32_t groups[SENTRY_EXEC_GROUPS_MAXIMUM];
+    char *cwd;
+    char **argv, **envp;  /* NULL-terminated */
+};
+/* Checks a whole request message (hostile input): 0, or -EINVAL / -E2BIG with nothing allocated. */
+int control_parse_request(const char *buffer, size_t length, struct control_request *request);
+void control_request_free(struct control_request *request);
+/* A bare command name looked up along envp's PATH (or the default one), as execvp would; to free. */
+char *sentry_resolve_command(const struct vfs_context *ctx, const char *command, char *const *envp);
 
 #endif

@@ -413,12 +413,13 @@ static void forward_host_signals(void)
  * (ms; 0: just look); then act on the fds. Negative: poll failed. */
 static int poll_events(int timeout)
 {
-    struct pollfd fds[2 + HOST_WATCH_MAXIMUM] = {{.fd = sentry_platform->event_fd(), .events = POLLIN},
-                                                 {.fd = forwarded_signal_fd, .events = POLLIN}};
+    struct pollfd fds[2 + HOST_WATCH_MAXIMUM + CONTROL_POLL_MAXIMUM] = {
+        {.fd = sentry_platform->event_fd(), .events = POLLIN}, {.fd = forwarded_signal_fd, .events = POLLIN}};
     size_t watched = host_watch_count;
     for (size_t i = 0; i < watched; i++)
         fds[2 + i] = (struct pollfd){.fd = host_watches[i].fd, .events = (short)host_watches[i].events};
-    int ready = poll(fds, 2 + watched, timeout);
+    size_t controls = control_poll_fds(&fds[2 + watched], CONTROL_POLL_MAXIMUM);
+    int ready = poll(fds, 2 + watched + controls, timeout);
     if (ready < 0 && errno != EINTR) {
         log_error("event loop: poll failed: %s", strerror(errno));
         return -errno;
@@ -442,6 +443,8 @@ static int poll_events(int timeout)
         for (size_t i = 0; i < fired_count; i++)
             wait_queue_notify(fired[i].queue, fired[i].events);
     }
+    if (ready > 0 && controls)
+        control_handle_events(&fds[2 + watched], controls);
     return 0;
 }
 

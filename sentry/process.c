@@ -104,6 +104,8 @@ void thread_group_exit(struct thread_group *group, int status)
         }
     }
 
+    if (group->exit_observer)
+        group->exit_observer(group);
     struct thread_group *parent = group->parent;
     if (!parent || parent->zombie)
         return;

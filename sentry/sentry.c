@@ -150,8 +150,8 @@ static int mount_special_file_systems(const struct vfs_context *ctx)
     return 0;
 }
 
-/* runsc do resolves a bare command name along the sandbox's PATH, as execvp would. */
-static char *resolve_command(const struct vfs_context *ctx, const char *command, char *const *envp)
+/* runsc do and exec resolve a bare command name along the sandbox's PATH, as execvp would. */
+char *sentry_resolve_command(const struct vfs_context *ctx, const char *command, char *const *envp)
 {
     if (strchr(command, '/'))
         return xstrdup(command);
@@ -252,6 +252,8 @@ int sentry_main(const struct sentry_config *config)
         return error;
     }
     loop_initialize();
+    if (config->exec_control)
+        control_initialize(config->exec_control_fd);
     int signal_fd = block_forwarded_signals();
     if (signal_fd < 0)
         return signal_fd;
@@ -328,7 +330,7 @@ int sentry_main(const struct sentry_config *config)
     }
 
     task_vfs_context(task, &ctx);
-    char *path = resolve_command(&ctx, config->argv[0], config->envp);
+    char *path = sentry_resolve_command(&ctx, config->argv[0], config->envp);
     if (config->wait_for_start) {
         /* A missing program fails create, not start, as with runc. */
         struct stat program;

@@ -114,6 +114,39 @@ struct sentry_config {
     bool wait_for_start;
     int start_fd;
     int ready_fd;
+    /* `exec`: with exec_control, exec_control_fd is a SOCK_SEQPACKET socket on which the supervisor passes
+     * each exec connection (see below) as the one fd of a message. */
+    bool exec_control;
+    int exec_control_fd;
+};
+
+/* ---- `exec`: a new process in a running sandbox ----
+ * On an exec connection (SOCK_SEQPACKET) the client sends one request: the header, group_count uint32_t
+ * supplementary groups, then strings_length bytes of NUL-terminated strings: the working directory, the
+ * arguments, the environment; with exactly three fds (the new process's 0, 1 and 2) as SCM_RIGHTS. The
+ * Sentry answers STARTED (value: the process's pid in the sandbox) or FAILED (value: an errno), then
+ * EXITED (value: the wait status) when the process is gone. Meanwhile the client may send SIGNAL messages
+ * (value: the signal); closing the connection kills the process. The Sentry treats all of it as hostile. */
+#define SENTRY_EXEC_MAGIC 0x55534558u            /* "USEX" */
+#define SENTRY_EXEC_VERSION 1u
+#define SENTRY_EXEC_MESSAGE_MAXIMUM (128u * 1024u)  /* a whole request, header included */
+#define SENTRY_EXEC_STRINGS_MAXIMUM 8192u          /* arguments plus environment entries */
+#define SENTRY_EXEC_GROUPS_MAXIMUM 64u
+enum sentry_exec_flags { SENTRY_EXEC_NO_NEW_PRIVILEGES = 1u, SENTRY_EXEC_HAS_UMASK = 2u };
+struct sentry_exec_request {
+    uint32_t magic, version, flags;
+    uint32_t uid, gid, umask;
+    uint32_t group_count, argument_count, environment_count;
+    uint32_t strings_length;
+};
+enum sentry_exec_message_kind { SENTRY_EXEC_STARTED = 1, SENTRY_EXEC_FAILED, SENTRY_EXEC_EXITED, SENTRY_EXEC_SIGNAL,
+                                 SENTRY_CONTROL_KILL, SENTRY_CONTROL_KILL_ALL, SENTRY_CONTROL_DONE };
+/* `kill`: instead of a request, a connection's first message may be KILL (value: a signal for the
+ * container's init, from outside its pid namespace) or KILL_ALL (for every process), with no fds; the
+ * Sentry answers DONE (value: 0 or an errno) and closes it. */
+struct sentry_exec_message {
+    uint32_t kind;
+    int32_t value;
 };
 /* Runs the sandbox to completion; returns the exit status of the first process as a shell reports it
  * (code, or 128+signal). Returns a negative errno if the sandbox could not start. */
