@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "common/common.h"
+#include "runsc/cgroup.h"
+#include "runsc/hooks.h"
 #include "runsc/oci_config.h"
 #include "runsc/runsc.h"
 #include "runsc/sandbox.h"
@@ -428,6 +430,73 @@ static int supervise_sandbox(struct sandbox *sandbox, int fifo, int listener, in
  * watch (--pid-file): it ends with the container's exit status once the Sentry is gone, and SIGKILL on it
  * takes the sandbox along (the Sentry and the Gofer have it as their parent-death signal). It releases the
  * first process when `start` writes to the FIFO, serves `exec`, and records the exit status for `state`. */
+/* ---- cgroups and hooks ---- */
+
+#define CGROUP_RECORD "cgroup"
+
+/* The supervisor (and so everything it starts) joins the container's cgroup. Limits the config asks for must
+ * be applied or the container is not created; a cgroupsPath alone that the host refuses (a read-only
+ * cgroupfs) only costs a warning, as the sandbox needs no cgroup to be confined. */
+static int enter_cgroup(const struct runsc_options *options, const struct oci_config *config, const char *directory,
+                        char *error, size_t error_size)
+{
+    const char *id = strrchr(directory, '/') ? strrchr(directory, '/') + 1 : directory;
+    char *own = cgroup_own_path();
+    char *path = cgroup_path_for(config, id, options->systemd_cgroup, own);
+    free(own);
+    if (!path)
+        return 0;
+    struct text_buffer record = {0};
+    text_buffer_append(&record, "%s/%s", directory, CGROUP_RECORD);
+    int result = cgroup_enter(CGROUP_DEFAULT_ROOT, path, &config->resources, getpid(), record.data, error, error_size);
+    const struct oci_resources *resources = &config->resources;
+    bool limits = resources->memory_limit >= 0 || resources->pids_limit >= 0 || resources->cpu_shares > 0 ||
+                  resources->cpu_quota >= 0 || resources->cpu_period > 0;
+    if (result < 0 && !limits) {
+        log_warning("the sandbox stays out of cgroup %s: %s", path, error);
+        result = 0;
+    }
+    text_buffer_free(&record);
+    free(path);
+    return result;
+}
+
+/* Removes the container's state directory, and its cgroup once its processes are gone. */
+static int remove_container_directory(const char *directory)
+{
+    struct text_buffer record = {0};
+    text_buffer_append(&record, "%s/%s", directory, CGROUP_RECORD);
+    cgroup_remove(record.data);
+    text_buffer_free(&record);
+    return state_remove_directory(directory);
+}
+
+/* Runs hooks with the container's state; a failure is the caller's to judge (fatal or a warning). */
+static int run_hooks(const struct oci_hook_list *hooks, const char *stage, const struct container_state *state,
+                     enum container_status status, char *error, size_t error_size)
+{
+    if (hooks->count == 0)
+        return 0;
+    char *json = state_to_json(state, status, false);
+    int result = oci_hooks_run(hooks, stage, json, error, error_size);
+    free(json);
+    return result;
+}
+
+/* poststart and poststop failures are warnings (runtime spec): the config is read again from the bundle. */
+static void run_late_hooks(const struct runsc_options *options, const struct container_state *state, bool poststop)
+{
+    struct oci_config config;
+    char error[ERROR_SIZE];
+    if (!state->bundle || oci_config_load(state->bundle, &config, error, sizeof(error)) < 0)
+        return; /* the bundle is gone: nothing to run */
+    const struct oci_hook_list *hooks = poststop ? &config.poststop : &config.poststart;
+    if (run_hooks(hooks, poststop ? "poststop" : "poststart", state, poststop ? CONTAINER_STOPPED : CONTAINER_RUNNING,
+                  error, sizeof(error)) < 0)
+        runsc_error(options, "warning: %s", error);
+    oci_config_free(&config);
+}
+
 static int supervise(const struct runsc_options *options, const struct oci_config *config, const char *directory,
                      int console_fd, int report_fd)
 {
@@ -444,6 +513,10 @@ static int supervise(const struct runsc_options *options, const struct oci_confi
     int listener = listen_for_exec(directory);
     if (listener < 0) {
         dprintf(report_fd, "E cannot listen on %s/%s: %s\n", directory, EXEC_SOCKET, strerror(errno));
+        return 1;
+    }
+    if (enter_cgroup(options, config, directory, error, sizeof(error)) < 0) {
+        dprintf(report_fd, "E %s\n", error);
         return 1;
     }
     struct sandbox sandbox;
@@ -558,6 +631,26 @@ static int validate_request(const struct runsc_options *options, const struct cr
     return 0;
 }
 
+/* prestart and createRuntime, once the sandbox waits for start (runc runs them at the same point of create). */
+static int create_hooks(const struct oci_config *config, const char *directory, const char *id, char *error,
+                        size_t error_size)
+{
+    if (config->prestart.count == 0 && config->create_runtime.count == 0)
+        return 0;
+    struct container_state state;
+    char *root = xstrdup(directory);
+    *strrchr(root, '/') = '\0';
+    int result = state_load(root, id, &state, error, error_size);
+    free(root);
+    if (result < 0)
+        return -1;
+    result = run_hooks(&config->prestart, "prestart", &state, CONTAINER_CREATED, error, error_size);
+    if (result == 0)
+        result = run_hooks(&config->create_runtime, "createRuntime", &state, CONTAINER_CREATED, error, error_size);
+    state_free(&state);
+    return result;
+}
+
 static int container_create(const struct runsc_options *options, const struct create_request *request)
 {
     struct oci_config config;
@@ -636,6 +729,11 @@ static int container_create(const struct runsc_options *options, const struct cr
             kill(sentry_pid, SIGKILL);
             goto out;
         }
+        if (create_hooks(&config, directory, request->id, error, sizeof(error)) < 0) {
+            runsc_error(options, "container %s could not be created: %s", request->id, error);
+            kill(sentry_pid, SIGKILL);
+            goto out;
+        }
         result = 0;
     } else if (line[0] == 'F') {
         runsc_error(options, "container %s could not be created: the sandbox exited with status %s", request->id,
@@ -647,7 +745,7 @@ out:
     if (result != 0) {
         if (supervisor > 0)
             waitpid(supervisor, NULL, 0);
-        state_remove_directory(directory);
+        remove_container_directory(directory);
     }
     if (console_fd >= 0)
         close(console_fd);
@@ -726,6 +824,8 @@ static int container_start(const struct runsc_options *options, const char *id)
         runsc_error(options, "cannot start container %s: its sandbox is gone (%s)", id, strerror(-result));
         state.started = false;
         state_save(directory, &state);
+    } else {
+        run_late_hooks(options, &state, false);
     }
 out:
     free(directory);
@@ -767,6 +867,10 @@ static int container_run_foreground(const struct runsc_options *options, const s
         runsc_error(options, "%s", error);
         goto out;
     }
+    if (enter_cgroup(options, &config, directory, error, sizeof(error)) < 0) {
+        runsc_error(options, "%s", error);
+        goto out;
+    }
     if (sandbox_launch(options, &config, true, true, console_fd, &sandbox, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
         goto out;
@@ -790,8 +894,13 @@ static int container_run_foreground(const struct runsc_options *options, const s
     state_free(&state);
     if (error_number == 0 && request->pid_file)
         error_number = write_pid_file(request->pid_file, getpid());
-    if (error_number < 0) {
+    if (error_number == 0 && create_hooks(&config, directory, request->id, error, sizeof(error)) < 0) {
+        runsc_error(options, "container %s could not be created: %s", request->id, error);
+        error_number = -ECANCELED;
+    } else if (error_number < 0) {
         runsc_error(options, "cannot record container %s: %s", request->id, strerror(-error_number));
+    }
+    if (error_number < 0) {
         close(sandbox.start_fd);
         kill(sandbox.sentry_pid, SIGKILL);
         sandbox_wait(&sandbox);
@@ -801,9 +910,17 @@ static int container_run_foreground(const struct runsc_options *options, const s
     write_all(sandbox.start_fd, "S", 1);
     close(sandbox.start_fd);
     sandbox.start_fd = -1;
+    struct container_state started;
+    bool have_state = state_load(root, request->id, &started, error, sizeof(error)) == 0;
+    if (have_state)
+        run_late_hooks(options, &started, false);
     /* The CLI is the supervisor here: it relays signals to the Sentry and serves exec. */
     code = supervise_sandbox(&sandbox, -1, listener, signal_fd);
     state_record_exit_status(directory, code);
+    if (have_state) {
+        run_late_hooks(options, &started, true);
+        state_free(&started);
+    }
 out:
     if (listener >= 0)
         close(listener);
@@ -811,7 +928,7 @@ out:
         close(sandbox.exec_control_fd);
     if (console_fd >= 0)
         close(console_fd);
-    state_remove_directory(directory);
+    remove_container_directory(directory);
     free(directory);
     oci_config_free(&config);
     return code;
@@ -971,7 +1088,7 @@ int runsc_delete(const struct runsc_options *options, int argc, char **argv)
         bool exists = stat(directory, &leftover) == 0;
         int result = 0;
         if (exists && force) {
-            state_remove_directory(directory);  /* a create that died half-way */
+            remove_container_directory(directory);  /* a create that died half-way */
         } else if (!(force && !exists)) {
             runsc_error(options, "%s", error);
             result = 1;
@@ -997,7 +1114,8 @@ int runsc_delete(const struct runsc_options *options, int argc, char **argv)
             result = 1;
         }
         if (result == 0) {
-            int error_number = state_remove_directory(directory);
+            run_late_hooks(options, &state, true);
+            int error_number = remove_container_directory(directory);
             if (error_number < 0) {
                 runsc_error(options, "cannot remove %s: %s", directory, strerror(-error_number));
                 result = 1;

@@ -810,6 +810,11 @@ int oci_config_check_supported(const struct oci_config *config, char *error, siz
         if (result < 0)
             return result;
     }
+    /* They run inside the container's namespaces, which here are the Sentry's: no host binary runs there. */
+    if (config->create_container.count > 0)
+        return fail(&parser, "hooks.createContainer", "is not supported: the container's namespaces are the Sentry's");
+    if (config->start_container.count > 0)
+        return fail(&parser, "hooks.startContainer", "is not supported: the container's namespaces are the Sentry's");
     for (size_t i = 0; i < config->namespace_count; i++) {
         char path[64];
         index_path(path, sizeof(path), "linux.namespaces", i);

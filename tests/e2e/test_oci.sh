@@ -266,4 +266,72 @@ bad_config "JSON syntax" "config.json" 's/"ociVersion"/ociVersion/'
 _e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" 'bad/id'
 expect_sandbox "an invalid id is refused" 1 ""
 
+# Hooks run on the host, as runc runs them: prestart and createRuntime at create with the state on stdin,
+# poststart after start, poststop at delete; a failing prestart fails create and leaves nothing behind.
+with_config() {  # PYTHON-STATEMENTS on the dict `c` of $BUNDLE/config.json
+  python3 - "$BUNDLE/config.json" "$1" <<'PY'
+import json, sys
+path, code = sys.argv[1:]
+c = json.load(open(path))
+exec(code)
+json.dump(c, open(path, "w"))
+PY
+}
+HOOKS=$WORK/hooks.log
+make_bundle "$BUNDLE" '["sh", "-c", "echo running; sleep 1"]'
+with_config "
+log = '$HOOKS'
+def hook(text):
+    return {'path': '/bin/sh', 'args': ['sh', '-c', text]}
+c['hooks'] = {'prestart': [hook('cat > ' + log + '.prestart; echo prestart >> ' + log)],
+              'createRuntime': [hook('echo createRuntime >> ' + log)],
+              'poststart': [hook('echo poststart >> ' + log)],
+              'poststop': [hook('echo poststop >> ' + log)]}"
+rm -f "$HOOKS" "$HOOKS.prestart"
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" hooks1
+expect_sandbox "hooks: create runs prestart and createRuntime" 0 ""
+expect_that "hooks: prestart got the state on stdin" "id hooks1, status created" \
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["id"]=="hooks1" and s["status"]=="created" and s["pid"]>0' \
+  "$HOOKS.prestart"
+_e2e_sandbox_run /dev/null "${OCI[@]}" start hooks1
+expect_sandbox "hooks: start" 0 ""
+for _ in $(seq 100); do [ "$(status_of hooks1)" = stopped ] && break; sleep 0.1; done
+_e2e_sandbox_run /dev/null "${OCI[@]}" delete hooks1
+expect_sandbox "hooks: delete" 0 ""
+expect_that "hooks: all four ran, in order" "prestart createRuntime poststart poststop" \
+  test "$(tr '\n' ' ' <"$HOOKS")" = "prestart createRuntime poststart poststop "
+make_bundle "$BUNDLE" '["sh", "-c", "exit 0"]'
+with_config "c['hooks'] = {'prestart': [{'path': '/bin/false'}]}"
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" hooks2
+expect_sandbox "hooks: a failing prestart fails create" 1 ""
+expect_that "hooks: the message names it" "stderr names hooks.prestart[0]" grep -qF "hooks.prestart[0] (/bin/false)" "$SB_ERR"
+expect_that "hooks: nothing left in --root" "no $ROOT/hooks2" test ! -e "$ROOT/hooks2"
+with_config "c['hooks'] = {'createContainer': [{'path': '/bin/true'}]}"
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" hooks3
+expect_sandbox "hooks: createContainer is refused (it would run in the Sentry's namespaces)" 1 ""
+expect_that "hooks: that message names it" "stderr names hooks.createContainer" grep -qF "hooks.createContainer" "$SB_ERR"
+
+# linux.resources on the cgroup at linux.cgroupsPath: the whole sandbox is in it, with the limits; delete
+# removes it.
+CGROUP_PATH=/usandbox-e2e-$$-$PLATFORM/limited
+make_bundle "$BUNDLE" '["sleep", "30"]'
+with_config "c['linux'] = {'cgroupsPath': '$CGROUP_PATH',
+                          'resources': {'memory': {'limit': 134217728}, 'pids': {'limit': 64}, 'cpu': {'shares': 256}}}"
+_e2e_sandbox_run /dev/null "${OCI[@]}" create --bundle "$BUNDLE" limited1
+expect_sandbox "cgroup: create with limits" 0 ""
+if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+  LIMITS=$(cat "/sys/fs/cgroup$CGROUP_PATH/memory.max" "/sys/fs/cgroup$CGROUP_PATH/pids.max" 2>&1 | tr '\n' ' ')
+  PROCS=/sys/fs/cgroup$CGROUP_PATH/cgroup.procs
+else
+  LIMITS=$(cat "/sys/fs/cgroup/memory$CGROUP_PATH/memory.limit_in_bytes" "/sys/fs/cgroup/pids$CGROUP_PATH/pids.max" 2>&1 | tr '\n' ' ')
+  PROCS=/sys/fs/cgroup/pids$CGROUP_PATH/cgroup.procs
+fi
+expect_that "cgroup: memory and pids limits are set" "134217728 64" test "$LIMITS" = "134217728 64 "
+SENTRY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["usandboxSentryPid"])' "$ROOT/limited1/state.json" 2>/dev/null)
+expect_that "cgroup: the Sentry is in it" "its pid in $PROCS" grep -qx "${SENTRY:-none}" "$PROCS"
+_e2e_sandbox_run /dev/null "${OCI[@]}" delete --force limited1
+expect_sandbox "cgroup: delete --force" 0 ""
+expect_that "cgroup: removed with the container" "no /sys/fs/cgroup/pids$CGROUP_PATH" \
+  test ! -e "/sys/fs/cgroup/pids$CGROUP_PATH" -a ! -e "/sys/fs/cgroup$CGROUP_PATH"
+
 e2e_finish
