@@ -806,6 +806,8 @@ static int trap_spin_for_stop(void)
     return 0;
 }
 
+static pid_t trap_host_process(struct platform_address_space *space) { return space->pid; }
+
 const struct platform_ops platform_seccomp_trap_ops = {
     .name = "seccomp-trap",
     .initialize = trap_initialize,
@@ -826,5 +828,5 @@ const struct platform_ops platform_seccomp_trap_ops = {
     .context_set_user = trap_context_set_user,
     .event_fd = trap_event_fd,
     .collect_stop = trap_collect_stop,
-    .spin_for_stop = trap_spin_for_stop,
+    .spin_for_stop = trap_spin_for_stop,    .host_process = trap_host_process,
 };

@@ -218,11 +218,19 @@ struct thread_group {
     struct task *vfork_parent;      /* blocked until this group execs or exits */
     struct wait_queue vfork_done;
     uint64_t start_time_ns;
+    /* CPU time of the stubs this process left (exec) and of its waited-for children (syscalls/time.c);
+     * the running stub's own is read from its host clock when asked. */
     uint64_t user_time_ns, children_user_time_ns;
+    uint64_t system_time_ns, children_system_time_ns, runtime_ns;
     struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
     struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
     struct vfs_pidfd *pidfd;        /* what its pidfds share (syscalls/pidfd.c), once one was opened */
 };
+
+/* CPU-time accounting (syscalls/time.c): before a group's stub goes (exec, exit), keep what it used; when a
+ * parent reaps a child, the child's total becomes part of the parent's children's time. */
+void process_cpu_time_settle(struct thread_group *group);
+void process_cpu_time_reaped(struct thread_group *parent, struct thread_group *child);
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
 void process_timers_release(struct thread_group *group, bool keep_real_timer);

@@ -78,6 +78,7 @@ void thread_group_exit(struct thread_group *group, int status)
         task_release_resources(CONTAINER_OF(node, struct task, group_node));
     task_finish_vfork(group);
     if (group->mm) {
+        process_cpu_time_settle(group);
         mm_put(group->mm);
         group->mm = NULL;
     }
@@ -447,6 +448,7 @@ long process_execve_at(struct task *task, struct vfs_file *dir, const char *path
     }
     task->tid = group->tgid;
     struct mm *old = group->mm;
+    process_cpu_time_settle(group);  /* the old stub's CPU time stays the process's */
     group->mm = mm;
     task->context = mm->stub_thread;
     sentry_platform->context_set_user(task->context, task);
@@ -545,6 +547,7 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
                 return -EFAULT;
         }
         if (!(is_waitid && (options & WNOWAIT))) {
+            process_cpu_time_reaped(caller, child);
             list_remove(&child->sibling_node);
             loop_defer_release(child);
         }
