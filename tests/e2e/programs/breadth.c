@@ -551,6 +551,21 @@ static void test_splice(const char *scratch)
     close(second[0]);
     close(second[1]);
 
+    /* sendfile: into a pipe from a file; into a file only from a regular file. */
+    pipe(first);
+    pwrite(memory, "sendfile", 8, 0);
+    offset = 4;
+    show("sendfile file to pipe", syscall(SYS_sendfile, first[1], memory, &offset, 4));
+    printf("offset now %ld\n", (long)offset);
+    print_pipe("sendfile pipe", first[0]);
+    write(first[1], "data", 4);
+    show("sendfile pipe to file", syscall(SYS_sendfile, other, first[0], NULL, 4));
+    int sendfile_directory = open(scratch, O_RDONLY | O_DIRECTORY);
+    show("sendfile directory to file", syscall(SYS_sendfile, other, sendfile_directory, NULL, 4));
+    close(sendfile_directory);
+    close(first[0]);
+    close(first[1]);
+
     /* copy_file_range */
     ftruncate(memory, 0);
     pwrite(memory, "0123456789", 10, 0);
