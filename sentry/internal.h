@@ -222,6 +222,7 @@ struct thread_group {
      * the running stub's own is read from its host clock when asked. */
     uint64_t user_time_ns, children_user_time_ns;
     uint64_t system_time_ns, children_system_time_ns, runtime_ns;
+    bool ever_multithreaded;        /* had a second thread: thread CPU clocks are then unknown */
     struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
     struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
     struct vfs_pidfd *pidfd;        /* what its pidfds share (syscalls/pidfd.c), once one was opened */

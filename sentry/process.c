@@ -196,6 +196,7 @@ static long clone_thread(struct task *task, uint64_t flags, uint64_t stack, uint
         return -EAGAIN;
     }
     struct task *child = new_child_task(task, task->group, context, flags);
+    task->group->ever_multithreaded = true;  /* its CPU time is no longer one thread's */
     child->tid = tid;
     struct user_regs_struct *registers = &child->registers.general;
     registers->rax = 0;

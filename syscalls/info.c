@@ -94,7 +94,8 @@ static SYSCALL_HANDLER(getrusage)
     struct rusage usage;
     memset(&usage, 0, sizeof(usage));
     uint64_t user, system;
-    /* RUSAGE_THREAD: the process's time, an upper bound of the thread's (the Sentry sees per-process only). */
+    /* RUSAGE_THREAD: the process's time, exact while it has had one thread, an upper bound after (the
+     * Sentry cannot read one host thread's time of another process). */
     syscall_process_cpu_times(task, who, &user, &system);
     usage.ru_utime = to_timeval(user);
     usage.ru_stime = to_timeval(system);

@@ -28,7 +28,9 @@ static bool supported_clock(clockid_t clock)
 
 /* ---- CPU time: a process's stub is a host process of the Sentry's pid namespace, so its host CPU-time
  * clock (which Linux lets any process read for a thread-group leader) measures the application's threads.
- * Per-thread clocks of another process are not readable that way: thread CPU clocks stay unsupported. ---- */
+ * Linux does not let the Sentry read the host clock of one thread of another process, so a thread's CPU
+ * clock is known only while its process has had no other thread (it is then the process's): otherwise
+ * EINVAL, as for a clock the kernel does not offer. ---- */
 
 /* The kernel's CPU clock ids: ~pid << 3 | which, bit 2 for a thread; which: PROF, VIRT or SCHED. */
 #define CPUCLOCK_PROF 0
@@ -94,17 +96,26 @@ void process_cpu_time_reaped(struct thread_group *parent, struct thread_group *c
  * an unknown pid or one that is not a process's, or a bad clock type, as posix_cpu_clock_get answers. */
 static long cpu_clock_process(struct task *task, clockid_t clock, struct thread_group **group_out, int *which)
 {
-    if (clock == CLOCK_PROCESS_CPUTIME_ID) {
+    if (clock == CLOCK_PROCESS_CPUTIME_ID || clock == CLOCK_THREAD_CPUTIME_ID) {
         *group_out = task->group;
         *which = CPUCLOCK_SCHED;
-        return 0;
+        /* A thread's own time is its process's while the process has only ever had this one thread. */
+        return clock == CLOCK_THREAD_CPUTIME_ID && task->group->ever_multithreaded ? -EINVAL : 0;
     }
-    if (clock >= 0 || (clock & CPUCLOCK_PERTHREAD))
+    if (clock >= 0)
         return -EINVAL;
     *which = clock & CPUCLOCK_WHICH_MASK;
     if (*which > CPUCLOCK_SCHED)
         return -EINVAL;
     int32_t pid = (int32_t)~(clock >> 3);  /* CPUCLOCK_PID: an arithmetic shift of the negative id */
+    if (clock & CPUCLOCK_PERTHREAD) {
+        /* Thread clocks: only of the caller's own thread group (Linux), and only while it is one thread. */
+        struct task *target = pid == 0 ? task : task_by_tid(pid);
+        if (!target || target->group != task->group || task->group->ever_multithreaded)
+            return -EINVAL;
+        *group_out = task->group;
+        return 0;
+    }
     struct thread_group *group = pid == 0 ? task->group : thread_group_by_tgid(pid);
     if (!group || (group->zombie && group != task->group))
         return -EINVAL;

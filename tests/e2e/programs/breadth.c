@@ -965,6 +965,30 @@ static void test_cpu_clocks(void)
     long per_second = sysconf(_SC_CLK_TCK);
     printf("times: user %d children %d\n", ticks.tms_utime >= per_second / 10, ticks.tms_cutime >= per_second / 5);
     show("reaped child's clock", syscall(SYS_clock_gettime, process_clock(child, 2), &sched_time));
+
+    /* Thread clocks, in a fresh single-threaded process. */
+    fflush(stdout);
+    pid_t parent = getpid();
+    child = fork();
+    if (child == 0) {
+        struct timespec start, end, own;
+        show("thread clock", syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &start));
+        busy();
+        syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &end);
+        printf("thread CPU time advanced by at least 0.1 s: %d\n", seconds(&end) - seconds(&start) >= 0.1);
+        clockid_t own_thread = (clockid_t)((~(unsigned)syscall(SYS_gettid) << 3) | 4 | 2);
+        show("own tid thread clock", syscall(SYS_clock_gettime, own_thread, &own));
+        printf("own tid clock matches %d\n", seconds(&own) >= seconds(&end));
+        clockid_t parent_thread = (clockid_t)((~(unsigned)parent << 3) | 4 | 2);
+        show("another process's thread clock", syscall(SYS_clock_gettime, parent_thread, &own));
+        struct rusage thread_usage;
+        show("getrusage THREAD", syscall(SYS_getrusage, RUSAGE_THREAD, &thread_usage));
+        printf("thread user time at least 0.1 s %d\n",
+               thread_usage.ru_utime.tv_sec * 1000000 + thread_usage.ru_utime.tv_usec >= 100000);
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
     close(gate[0]);
     close(gate[1]);
     close(done[0]);
