@@ -338,7 +338,8 @@ const struct platform_ops platform_ptrace_ops = {
     .context_user = ptrace_context_user,
     .context_set_user = ptrace_context_set_user,
     .event_fd = ptrace_event_fd,
-    .collect_stop = ptrace_collect_stop,    .host_process = ptrace_host_process,
+    .collect_stop = ptrace_collect_stop,
+    .host_process = ptrace_host_process,
 };
 
 const struct platform_ops *platform_by_name(const char *name)

@@ -828,5 +828,6 @@ const struct platform_ops platform_seccomp_trap_ops = {
     .context_set_user = trap_context_set_user,
     .event_fd = trap_event_fd,
     .collect_stop = trap_collect_stop,
-    .spin_for_stop = trap_spin_for_stop,    .host_process = trap_host_process,
+    .spin_for_stop = trap_spin_for_stop,
+    .host_process = trap_host_process,
 };
