@@ -232,6 +232,8 @@ struct thread_group {
  * parent reaps a child, the child's total becomes part of the parent's children's time. */
 void process_cpu_time_settle(struct thread_group *group);
 void process_cpu_time_reaped(struct thread_group *parent, struct thread_group *child);
+/* A process's time plus its waited-for children's (RUSAGE_BOTH: what wait4 reports of a child), in ns. */
+void process_cpu_time_total(struct thread_group *group, uint64_t *user_ns, uint64_t *system_ns);
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
 void process_timers_release(struct thread_group *group, bool keep_real_timer);

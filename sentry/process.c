@@ -544,6 +544,10 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
         if (rusage_address) {
             struct rusage usage;
             memset(&usage, 0, sizeof(usage));
+            uint64_t user, system;
+            process_cpu_time_total(child, &user, &system);
+            usage.ru_utime = (struct timeval){(time_t)(user / 1000000000ULL), (suseconds_t)(user % 1000000000ULL / 1000)};
+            usage.ru_stime = (struct timeval){(time_t)(system / 1000000000ULL), (suseconds_t)(system % 1000000000ULL / 1000)};
             if (task_copy_out(task, rusage_address, &usage, sizeof(usage)) < 0)
                 return -EFAULT;
         }

@@ -85,11 +85,19 @@ void process_cpu_time_settle(struct thread_group *group)
     group->runtime_ns += times.runtime;
 }
 
+void process_cpu_time_total(struct thread_group *group, uint64_t *user_ns, uint64_t *system_ns)
+{
+    struct cpu_times times = group_times(group);
+    *user_ns = times.user + group->children_user_time_ns;
+    *system_ns = times.system + group->children_system_time_ns;
+}
+
 void process_cpu_time_reaped(struct thread_group *parent, struct thread_group *child)
 {
-    struct cpu_times times = group_times(child);
-    parent->children_user_time_ns += times.user + child->children_user_time_ns;
-    parent->children_system_time_ns += times.system + child->children_system_time_ns;
+    uint64_t user, system;
+    process_cpu_time_total(child, &user, &system);
+    parent->children_user_time_ns += user;
+    parent->children_system_time_ns += system;
 }
 
 /* The process a CPU clock id names (0 or the caller's own pid: the caller's): -EINVAL for a thread clock,

@@ -956,7 +956,11 @@ static void test_cpu_clocks(void)
     show("child's SCHED clock", syscall(SYS_clock_gettime, process_clock(child, 2), &sched_time));
     printf("child used at least 0.2 s %d\n", seconds(&sched_time) >= 0.2);
     write(gate[1], "x", 1);
-    waitpid(child, NULL, 0);
+    struct rusage child_usage;
+    memset(&child_usage, 0, sizeof(child_usage));
+    show_ok("wait4 with rusage", syscall(SYS_wait4, child, NULL, 0, &child_usage));
+    printf("wait4 child user time at least 0.2 s %d\n",
+           child_usage.ru_utime.tv_sec * 1000000 + child_usage.ru_utime.tv_usec >= 200000);
     show("getrusage CHILDREN", syscall(SYS_getrusage, RUSAGE_CHILDREN, &usage));
     printf("children's user time at least 0.2 s %d\n",
            usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec >= 200000);
