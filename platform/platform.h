@@ -73,6 +73,9 @@ struct platform_ops {
      * would sleep in poll: spins a bounded, adaptive time on the running threads. Returns 1 when a stop is
      * ready (the loop collects it without sleeping), 0 when the loop may sleep on event_fd(). */
     int (*spin_for_stop)(void);
+    /* The stub's host process id (in the Sentry's pid namespace): the Sentry reads the process's CPU time
+     * through its host CPU-time clock. */
+    pid_t (*host_process)(struct platform_address_space *space);
 };
 
 extern const struct platform_ops platform_ptrace_ops;

@@ -317,6 +317,8 @@ static int ptrace_collect_stop(struct platform_context **context_out, struct pla
     }
 }
 
+static pid_t ptrace_host_process(struct platform_address_space *space) { return space->pid; }
+
 const struct platform_ops platform_ptrace_ops = {
     .name = "ptrace",
     .initialize = ptrace_initialize,
@@ -337,6 +339,7 @@ const struct platform_ops platform_ptrace_ops = {
     .context_set_user = ptrace_context_set_user,
     .event_fd = ptrace_event_fd,
     .collect_stop = ptrace_collect_stop,
+    .host_process = ptrace_host_process,
 };
 
 const struct platform_ops *platform_by_name(const char *name)

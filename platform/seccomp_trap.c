@@ -806,6 +806,8 @@ static int trap_spin_for_stop(void)
     return 0;
 }
 
+static pid_t trap_host_process(struct platform_address_space *space) { return space->pid; }
+
 const struct platform_ops platform_seccomp_trap_ops = {
     .name = "seccomp-trap",
     .initialize = trap_initialize,
@@ -827,4 +829,5 @@ const struct platform_ops platform_seccomp_trap_ops = {
     .event_fd = trap_event_fd,
     .collect_stop = trap_collect_stop,
     .spin_for_stop = trap_spin_for_stop,
+    .host_process = trap_host_process,
 };

@@ -216,7 +216,11 @@ struct thread_group {
     struct task *vfork_parent;      /* blocked until this group execs or exits */
     struct wait_queue vfork_done;
     uint64_t start_time_ns;
+    /* CPU time of the stubs this process left (exec) and of its waited-for children (syscalls/time.c);
+     * the running stub's own is read from its host clock when asked. */
     uint64_t user_time_ns, children_user_time_ns;
+    uint64_t system_time_ns, children_system_time_ns, runtime_ns;
+    bool ever_multithreaded;        /* had a second thread: thread CPU clocks are then unknown */
     struct process_timer *real_timer;              /* alarm(2) and ITIMER_REAL */
     struct process_timer *posix_timers[PROCESS_POSIX_TIMERS];  /* timer_create(2), by id */
     /* Job control: a stop signal's default action stops every thread until SIGCONT (signal.c). */
@@ -228,6 +232,13 @@ struct thread_group {
     struct vfs_pidfd *pidfd;        /* what its pidfds share (syscalls/pidfd.c), once one was opened */
     void (*exit_observer)(struct thread_group *group);  /* told when it becomes a zombie (exec'd processes) */
 };
+
+/* CPU-time accounting (syscalls/time.c): before a group's stub goes (exec, exit), keep what it used; when a
+ * parent reaps a child, the child's total becomes part of the parent's children's time. */
+void process_cpu_time_settle(struct thread_group *group);
+void process_cpu_time_reaped(struct thread_group *parent, struct thread_group *child);
+/* A process's time plus its waited-for children's (RUSAGE_BOTH: what wait4 reports of a child), in ns. */
+void process_cpu_time_total(struct thread_group *group, uint64_t *user_ns, uint64_t *system_ns);
 
 /* Disarm and free a group's timers (at exit, and at execve for POSIX timers). */
 void process_timers_release(struct thread_group *group, bool keep_real_timer);

@@ -79,6 +79,7 @@ void thread_group_exit(struct thread_group *group, int status)
         task_release_resources(CONTAINER_OF(node, struct task, group_node));
     task_finish_vfork(group);
     if (group->mm) {
+        process_cpu_time_settle(group);
         mm_put(group->mm);
         group->mm = NULL;
     }
@@ -199,6 +200,7 @@ static long clone_thread(struct task *task, uint64_t flags, uint64_t stack, uint
         return -EAGAIN;
     }
     struct task *child = new_child_task(task, task->group, context, flags);
+    task->group->ever_multithreaded = true;  /* its CPU time is no longer one thread's */
     child->tid = tid;
     struct user_regs_struct *registers = &child->registers.general;
     registers->rax = 0;
@@ -452,6 +454,7 @@ long process_execve_at(struct task *task, struct vfs_file *dir, const char *path
     futex_release_robust_list(task); /* its list lives in the image that goes */
     task->tid = group->tgid;
     struct mm *old = group->mm;
+    process_cpu_time_settle(group);  /* the old stub's CPU time stays the process's */
     group->mm = mm;
     task->context = mm->stub_thread;
     sentry_platform->context_set_user(task->context, task);
@@ -581,10 +584,15 @@ long process_wait(struct task *task, int32_t pid, uint64_t status_address, int o
         if (rusage_address) {
             struct rusage usage;
             memset(&usage, 0, sizeof(usage));
+            uint64_t user, system;
+            process_cpu_time_total(child, &user, &system);
+            usage.ru_utime = (struct timeval){(time_t)(user / 1000000000ULL), (suseconds_t)(user % 1000000000ULL / 1000)};
+            usage.ru_stime = (struct timeval){(time_t)(system / 1000000000ULL), (suseconds_t)(system % 1000000000ULL / 1000)};
             if (task_copy_out(task, rusage_address, &usage, sizeof(usage)) < 0)
                 return -EFAULT;
         }
         if (!(is_waitid && (options & WNOWAIT))) {
+            process_cpu_time_reaped(caller, child);
             list_remove(&child->sibling_node);
             loop_defer_release(child);
         }

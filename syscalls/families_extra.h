@@ -19,11 +19,17 @@ extern const struct syscall_binding syscall_bindings_locks[];   /* locks.c: floc
 extern const struct syscall_binding syscall_bindings_sched[];   /* sched.c: priorities, sched_*, ioprio_* */
 extern const struct syscall_binding syscall_bindings_system[];  /* system.c: personality, membarrier, sync... */
 extern const struct syscall_binding syscall_bindings_splice[];  /* splice.c: splice, tee, vmsplice, copy_file_range */
-extern const struct syscall_binding syscall_bindings_pidfd[];   /* pidfd.c: pidfd_open/send_signal/getfd */
+extern const struct syscall_binding syscall_bindings_pidfd[];   /* time.c: the CPU time of task's process (RUSAGE_SELF or RUSAGE_THREAD: the process's, as per-thread time
+ * is not visible to the Sentry) or of its waited-for children (RUSAGE_CHILDREN), in ns. */
+void syscall_process_cpu_times(struct task *task, int who, uint64_t *user_ns, uint64_t *system_ns);
+/* pidfd.c: pidfd_open/send_signal/getfd */
 
 /* sched.c: the CPUs task may run on (sched_getaffinity): the sandbox's CPUs, narrowed by sched_setaffinity. */
 struct task;
 void syscall_task_affinity(const struct task *task, uint64_t mask[16]);
+/* time.c: the CPU time of task's process (RUSAGE_SELF or RUSAGE_THREAD: the process's, as per-thread time
+ * is not visible to the Sentry) or of its waited-for children (RUSAGE_CHILDREN), in ns. */
+void syscall_process_cpu_times(struct task *task, int who, uint64_t *user_ns, uint64_t *system_ns);
 /* pidfd.c: the process a pidfd names (waitid P_PIDFD): its pid, -EBADF for a bad fd, -EINVAL for another
  * kind of file, -ESRCH once reaped; *nonblocking tells whether the pidfd is O_NONBLOCK. */
 int32_t syscall_pidfd_process(struct task *task, int fd, bool *nonblocking);

@@ -897,6 +897,13 @@ static SYSCALL_HANDLER(sendfile)
         result = -EINVAL;
         goto out;
     }
+    /* Into anything but a pipe, Linux splices directly, which reads only regular files and block devices. */
+    struct stat in_status;
+    if (!vfs_file_is_pipe(out) && (vfs_fstat(in, &in_status) < 0 ||
+                                   (!S_ISREG(in_status.st_mode) && !S_ISBLK(in_status.st_mode)))) {
+        result = -EINVAL;
+        goto out;
+    }
     if (count == 0)
         goto out;
     result = sendfile_copy(task, in, out, offset_address ? &offset : NULL, count);

@@ -1,5 +1,5 @@
 /* syscalls/info.c: what the system says about itself: uname (the Sentry's own release), hostname,
- * getrandom, sysinfo, getrusage, times, sched_getaffinity and getcpu. */
+ * getrandom, sysinfo, getrusage and times (CPU time from syscalls/time.c), sched_getaffinity and getcpu. */
 #include "syscalls/syscalls.h"
 
 #include <errno.h>
@@ -81,6 +81,11 @@ static SYSCALL_HANDLER(sysinfo)
     return task_copy_out(task, ARG(0), &information, sizeof(information));
 }
 
+static struct timeval to_timeval(uint64_t nanoseconds)
+{
+    return (struct timeval){(time_t)(nanoseconds / 1000000000ULL), (suseconds_t)(nanoseconds % 1000000000ULL / 1000)};
+}
+
 static SYSCALL_HANDLER(getrusage)
 {
     int who = (int)ARG(0);
@@ -88,22 +93,27 @@ static SYSCALL_HANDLER(getrusage)
         return -EINVAL;
     struct rusage usage;
     memset(&usage, 0, sizeof(usage));
-    uint64_t elapsed = monotonic_nanoseconds() - task->group->start_time_ns;
-    if (who != RUSAGE_CHILDREN) {
-        /* CPU time is not accounted per task yet; wall time bounds it from above. */
-        usage.ru_utime.tv_sec = (time_t)(elapsed / 1000000000ULL);
-        usage.ru_utime.tv_usec = (suseconds_t)(elapsed % 1000000000ULL / 1000);
-    }
+    uint64_t user, system;
+    /* RUSAGE_THREAD: the process's time, exact while it has had one thread, an upper bound after (the
+     * Sentry cannot read one host thread's time of another process). */
+    syscall_process_cpu_times(task, who, &user, &system);
+    usage.ru_utime = to_timeval(user);
+    usage.ru_stime = to_timeval(system);
     return task_copy_out(task, ARG(1), &usage, sizeof(usage));
 }
 
 static SYSCALL_HANDLER(times)
 {
     long ticks_per_second = sysconf(_SC_CLK_TCK);
-    uint64_t elapsed = monotonic_nanoseconds() - task->group->start_time_ns;
     if (ARG(0)) {
-        struct tms usage = {0};
-        usage.tms_utime = (clock_t)(elapsed * (uint64_t)ticks_per_second / 1000000000ULL);
+        uint64_t user, system, children_user, children_system;
+        syscall_process_cpu_times(task, RUSAGE_SELF, &user, &system);
+        syscall_process_cpu_times(task, RUSAGE_CHILDREN, &children_user, &children_system);
+        uint64_t per_tick = 1000000000ULL / (uint64_t)ticks_per_second;
+        struct tms usage = {
+            .tms_utime = (clock_t)(user / per_tick), .tms_stime = (clock_t)(system / per_tick),
+            .tms_cutime = (clock_t)(children_user / per_tick), .tms_cstime = (clock_t)(children_system / per_tick),
+        };
         if (task_copy_out(task, ARG(0), &usage, sizeof(usage)) < 0)
             return -EFAULT;
     }

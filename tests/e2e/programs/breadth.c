@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -550,6 +551,21 @@ static void test_splice(const char *scratch)
     close(second[0]);
     close(second[1]);
 
+    /* sendfile: into a pipe from a file; into a file only from a regular file. */
+    pipe(first);
+    pwrite(memory, "sendfile", 8, 0);
+    offset = 4;
+    show("sendfile file to pipe", syscall(SYS_sendfile, first[1], memory, &offset, 4));
+    printf("offset now %ld\n", (long)offset);
+    print_pipe("sendfile pipe", first[0]);
+    write(first[1], "data", 4);
+    show("sendfile pipe to file", syscall(SYS_sendfile, other, first[0], NULL, 4));
+    int sendfile_directory = open(scratch, O_RDONLY | O_DIRECTORY);
+    show("sendfile directory to file", syscall(SYS_sendfile, other, sendfile_directory, NULL, 4));
+    close(sendfile_directory);
+    close(first[0]);
+    close(first[1]);
+
     /* copy_file_range */
     ftruncate(memory, 0);
     pwrite(memory, "0123456789", 10, 0);
@@ -884,6 +900,105 @@ static void test_pidfds(void)
     close(reply[1]);
 }
 
+/* ---- CPU-time clocks, getrusage, times ---- */
+
+static clockid_t process_clock(pid_t pid, int which) { return (clockid_t)((~(unsigned)pid << 3) | (unsigned)which); }
+
+static double seconds(const struct timespec *value) { return (double)value->tv_sec + value->tv_nsec / 1e9; }
+
+/* A fixed amount of work (about 0.3 s of CPU natively), whatever the machine's load: CPU clocks count only
+ * the time it runs. No system calls inside, so no time goes to the Sentry instead. */
+static void busy(void)
+{
+    volatile unsigned long sink = 0;
+    for (long i = 0; i < 1000000000L; i++)
+        sink += (unsigned long)i;
+}
+
+static void test_cpu_clocks(void)
+{
+    struct timespec before, after, resolution;
+    show("clock_gettime PROCESS_CPUTIME", syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &before));
+    busy();
+    syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, &after);
+    printf("process CPU time advanced by at least 0.1 s: %d\n", seconds(&after) - seconds(&before) >= 0.1);
+    show("clock_getres PROCESS_CPUTIME", syscall(SYS_clock_getres, CLOCK_PROCESS_CPUTIME_ID, &resolution));
+    printf("resolution %ld.%09ld\n", (long)resolution.tv_sec, resolution.tv_nsec);
+    struct timespec prof, virt, sched_time;
+    show("own pid PROF clock", syscall(SYS_clock_gettime, process_clock(getpid(), 0), &prof));
+    show("own pid VIRT clock", syscall(SYS_clock_gettime, process_clock(getpid(), 1), &virt));
+    show("own pid SCHED clock", syscall(SYS_clock_gettime, process_clock(getpid(), 2), &sched_time));
+    printf("user within total %d, sched at least 0.1 s %d\n", seconds(&virt) <= seconds(&prof) + 0.02,
+           seconds(&sched_time) >= 0.1);
+    show("pid 0 SCHED clock", syscall(SYS_clock_gettime, process_clock(0, 2), &sched_time) >= 0 ? 0 : -1);
+    show("clock type 3", syscall(SYS_clock_gettime, process_clock(getpid(), 3), &sched_time));
+    show("no such pid clock", syscall(SYS_clock_gettime, process_clock(999999, 2), &sched_time));
+    show("no such pid getres", syscall(SYS_clock_getres, process_clock(999999, 2), &resolution));
+    show("clock_gettime bad pointer", syscall(SYS_clock_gettime, CLOCK_PROCESS_CPUTIME_ID, (void *)16));
+    struct rusage usage;
+    show("getrusage SELF", syscall(SYS_getrusage, RUSAGE_SELF, &usage));
+    printf("user time at least 0.1 s %d\n", usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec >= 100000);
+
+    int gate[2], done[2];
+    pipe(gate);
+    pipe(done);
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        char byte;
+        busy();
+        write(done[1], "d", 1);
+        read(gate[0], &byte, 1);
+        _exit(0);
+    }
+    char finished;
+    read(done[0], &finished, 1);
+    show("child's SCHED clock", syscall(SYS_clock_gettime, process_clock(child, 2), &sched_time));
+    printf("child used at least 0.2 s %d\n", seconds(&sched_time) >= 0.2);
+    write(gate[1], "x", 1);
+    struct rusage child_usage;
+    memset(&child_usage, 0, sizeof(child_usage));
+    show_ok("wait4 with rusage", syscall(SYS_wait4, child, NULL, 0, &child_usage));
+    printf("wait4 child user time at least 0.2 s %d\n",
+           child_usage.ru_utime.tv_sec * 1000000 + child_usage.ru_utime.tv_usec >= 200000);
+    show("getrusage CHILDREN", syscall(SYS_getrusage, RUSAGE_CHILDREN, &usage));
+    printf("children's user time at least 0.2 s %d\n",
+           usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec >= 200000);
+    struct tms ticks;
+    show_ok("times", syscall(SYS_times, &ticks));
+    long per_second = sysconf(_SC_CLK_TCK);
+    printf("times: user %d children %d\n", ticks.tms_utime >= per_second / 10, ticks.tms_cutime >= per_second / 5);
+    show("reaped child's clock", syscall(SYS_clock_gettime, process_clock(child, 2), &sched_time));
+
+    /* Thread clocks, in a fresh single-threaded process. */
+    fflush(stdout);
+    pid_t parent = getpid();
+    child = fork();
+    if (child == 0) {
+        struct timespec start, end, own;
+        show("thread clock", syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &start));
+        busy();
+        syscall(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &end);
+        printf("thread CPU time advanced by at least 0.1 s: %d\n", seconds(&end) - seconds(&start) >= 0.1);
+        clockid_t own_thread = (clockid_t)((~(unsigned)syscall(SYS_gettid) << 3) | 4 | 2);
+        show("own tid thread clock", syscall(SYS_clock_gettime, own_thread, &own));
+        printf("own tid clock matches %d\n", seconds(&own) >= seconds(&end));
+        clockid_t parent_thread = (clockid_t)((~(unsigned)parent << 3) | 4 | 2);
+        show("another process's thread clock", syscall(SYS_clock_gettime, parent_thread, &own));
+        struct rusage thread_usage;
+        show("getrusage THREAD", syscall(SYS_getrusage, RUSAGE_THREAD, &thread_usage));
+        printf("thread user time at least 0.1 s %d\n",
+               thread_usage.ru_utime.tv_sec * 1000000 + thread_usage.ru_utime.tv_usec >= 100000);
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    close(gate[0]);
+    close(gate[1]);
+    close(done[0]);
+    close(done[1]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -900,5 +1015,6 @@ int main(int argc, char **argv)
     test_message_batches();
     test_execveat(argv[1]);
     test_pidfds();
+    test_cpu_clocks();
     return 0;
 }
