@@ -467,6 +467,30 @@ static SYSCALL_HANDLER(setregid)
     return set_ids(&c->gid, &c->egid, &c->sgid, &c->fsgid, c->euid == 0, real, effective, saved);
 }
 
+/* setfsuid(2)/setfsgid(2): always the previous value; the change needs privilege or one of the caller's
+ * own ids, and -1 (or any refusal) changes nothing, silently. */
+static long set_filesystem_id(uint32_t *filesystem, bool privileged, uint32_t real, uint32_t effective,
+                              uint32_t saved, uint32_t wanted)
+{
+    uint32_t previous = *filesystem;
+    if (wanted != (uint32_t)-1 &&
+        (privileged || wanted == real || wanted == effective || wanted == saved || wanted == *filesystem))
+        *filesystem = wanted;
+    return previous;
+}
+
+static SYSCALL_HANDLER(setfsuid)
+{
+    struct credentials *c = &task->credentials;
+    return set_filesystem_id(&c->fsuid, c->euid == 0, c->uid, c->euid, c->suid, (uint32_t)ARG(0));
+}
+
+static SYSCALL_HANDLER(setfsgid)
+{
+    struct credentials *c = &task->credentials;
+    return set_filesystem_id(&c->fsgid, c->euid == 0, c->gid, c->egid, c->sgid, (uint32_t)ARG(0));
+}
+
 static SYSCALL_HANDLER(getgroups)
 {
     int size = (int)ARG(0);
@@ -562,7 +586,7 @@ const struct syscall_binding syscall_bindings_process[] = {
     {__NR_getpgid, sys_getpgid}, {__NR_getpgrp, sys_getpgrp}, {__NR_getsid, sys_getsid},
     {__NR_setpgid, sys_setpgid}, {__NR_setsid, sys_setsid}, {__NR_getuid, sys_getuid}, {__NR_geteuid, sys_geteuid},
     {__NR_getgid, sys_getgid}, {__NR_getegid, sys_getegid}, {__NR_getresuid, sys_getresuid},
-    {__NR_getresgid, sys_getresgid}, {__NR_setresuid, sys_setresuid}, {__NR_setresgid, sys_setresgid},
+    {__NR_getresgid, sys_getresgid}, {__NR_setresuid, sys_setresuid}, {__NR_setfsuid, sys_setfsuid}, {__NR_setfsgid, sys_setfsgid}, {__NR_setresgid, sys_setresgid},
     {__NR_setuid, sys_setuid}, {__NR_setgid, sys_setgid}, {__NR_setreuid, sys_setreuid},
     {__NR_setregid, sys_setregid}, {__NR_getgroups, sys_getgroups}, {__NR_setgroups, sys_setgroups},
     {__NR_capget, sys_capget}, {__NR_prlimit64, sys_prlimit64}, {__NR_getrlimit, sys_getrlimit},

@@ -80,4 +80,10 @@ def writer():
         time.sleep(0.02)
 threading.Thread(target=writer).start()
 print(b.recv(9, socket.MSG_WAITALL))'
+run_differential "setfsuid/setfsgid: the previous id back, changes only when permitted" /usr/bin/python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None)
+print([libc.setfsuid(v) for v in (-1, 1000, -1, 0)], [libc.setfsgid(v) for v in (-1, 50, 0)])
+os.setresuid(1000, 1000, 1000)
+print([libc.setfsuid(v) for v in (0, -1, 1000)])'
 e2e_finish
