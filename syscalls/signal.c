@@ -157,10 +157,10 @@ static SYSCALL_HANDLER(sigaltstack)
 
 static long kill_group(struct task *task, struct thread_group *group, int signal)
 {
-    if (!group || group->zombie)
+    if (!group)
         return -ESRCH;
-    if (signal == 0)
-        return 0;
+    if (signal == 0 || group->zombie)
+        return 0; /* a zombie exists until it is reaped: Linux accepts the signal and drops it */
     siginfo_t info = {.si_signo = signal, .si_code = SI_USER};
     info.si_pid = task->group->tgid;
     info.si_uid = task->credentials.uid;

@@ -1,7 +1,7 @@
 /* tests/e2e/programs/job_control.c: stop and continue: SIGSTOP stops a child (wait's WUNTRACED and waitid's
  * WSTOPPED report it once, WNOWAIT leaves it, /proc shows T), SIGCONT resumes it (WCONTINUED), the parent's
- * SIGCHLD carries CLD_STOPPED/CLD_CONTINUED (none with SA_NOCLDSTOP), a stopped child's output pauses, and
- * SIGKILL ends a stopped child. Prints what it sees, the same natively and sandboxed. */
+ * SIGCHLD carries CLD_STOPPED/CLD_CONTINUED (none with SA_NOCLDSTOP), a stopped child's output pauses,
+ * SIGKILL ends a stopped child, and a zombie takes signals until reaped. Prints what it sees, the same natively and sandboxed. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -103,5 +103,14 @@ int main(void)
     kill(child, SIGKILL);
     waitpid(child, &status, 0);
     printf("SIGKILL of a stopped child: signaled %d by %d\n", WIFSIGNALED(status), WTERMSIG(status));
+
+    /* a zombie still takes signals (and drops them) until it is reaped */
+    child = fork();
+    if (child == 0)
+        _exit(3);
+    next_child_signal();
+    printf("kill of a zombie: %d, signal 0: %d\n", kill(child, SIGTERM), kill(child, 0));
+    waitpid(child, &status, 0);
+    printf("its status %d; kill after reaping: %d\n", WEXITSTATUS(status), kill(child, 0));
     return 0;
 }
