@@ -1,7 +1,8 @@
 /* tests/e2e/programs/job_control.c: stop and continue: SIGSTOP stops a child (wait's WUNTRACED and waitid's
  * WSTOPPED report it once, WNOWAIT leaves it, /proc shows T), SIGCONT resumes it (WCONTINUED), the parent's
  * SIGCHLD carries CLD_STOPPED/CLD_CONTINUED (none with SA_NOCLDSTOP), a stopped child's output pauses,
- * SIGKILL ends a stopped child, and a zombie takes signals until reaped. Prints what it sees, the same natively and sandboxed. */
+ * SIGKILL ends a stopped child, and a zombie takes signals until reaped. Prints what it sees, the same
+ * natively and sandboxed. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -108,7 +109,8 @@ int main(void)
     child = fork();
     if (child == 0)
         _exit(3);
-    next_child_signal();
+    siginfo_t zombie;
+    waitid(P_PID, child, &zombie, WEXITED | WNOWAIT); /* a zombie now, not reaped */
     printf("kill of a zombie: %d, signal 0: %d\n", kill(child, SIGTERM), kill(child, 0));
     waitpid(child, &status, 0);
     printf("its status %d; kill after reaping: %d\n", WEXITSTATUS(status), kill(child, 0));
