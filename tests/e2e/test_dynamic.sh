@@ -96,4 +96,23 @@ trap "echo trapped" EXIT
 sleep 0.1 & wait $!; echo bg=$?
 [[ "abc" == a* ]] && echo glob
 printf "%05.1f\n" 3.14159'
+# The rest of the issue's list of everyday tools, each against the same fixture tree natively and inside.
+run_differential "cp -a keeps modes, times and links; tar czf and cJf (gzip, xz) round trips; date, sleep, awk" \
+  /bin/sh -c 'set -e; rm -rf @SCRATCH@/t; mkdir -p @SCRATCH@/t; cd @SCRATCH@/t
+  cp -a '"$TREE"' copy; ls -la --time-style=+%F_%T copy | sed 1d | grep -vF " .." | awk "{print \$1, \$6, \$7, \$8, \$9, \$10}"
+  tar czf tree.tgz -C '"$TREE"' . && tar tzf tree.tgz | sort
+  tar cJf tree.txz -C '"$TREE"' . && mkdir x && tar xJf tree.txz -C x && cat x/sub/deep.txt
+  date -u -d @86400 "+%F %T %Z"; sleep 0.1
+  printf "a 1\nb 2\na 3\n" | awk "{sum[\$1] += \$2} END {print sum[\"a\"], sum[\"b\"]}"'
+run_differential "python3 os.walk, tempfile and json" /usr/bin/python3 -c '
+import json, os, tempfile
+for root, dirs, files in sorted(os.walk("'"$TREE"'")):
+    print(os.path.relpath(root, "'"$TREE"'"), sorted(dirs), sorted(files))
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "data.json")
+    with open(path, "w") as out:
+        json.dump({"numbers": [1, 2, 3], "nested": {"ok": True}}, out)
+    print(json.load(open(path)), os.path.basename(directory).startswith("tmp"))
+with tempfile.NamedTemporaryFile("w+") as handle:
+    handle.write("named"); handle.flush(); handle.seek(0); print(handle.read())'
 e2e_finish
