@@ -115,4 +115,10 @@ with tempfile.TemporaryDirectory() as directory:
     print(json.load(open(path)), os.path.basename(directory).startswith("tmp"))
 with tempfile.NamedTemporaryFile("w+") as handle:
     handle.write("named"); handle.flush(); handle.seek(0); print(handle.read())'
+run_differential "git init, add, commit and log in a scratch directory (a fixed date: the same commit id)" \
+  /bin/sh -c 'set -e; rm -rf @SCRATCH@/repo; mkdir -p @SCRATCH@/repo; cd @SCRATCH@/repo
+  export HOME=@SCRATCH@ GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_DATE=2024-01-01T00:00:00Z GIT_COMMITTER_DATE=2024-01-01T00:00:00Z
+  git init -q -b main . && git config user.email e2e@example.org && git config user.name e2e
+  echo hello > file && mkdir dir && echo deeper > dir/nested && git add . && git commit -q -m first
+  echo more >> file && git commit -q -am second && git log --format="%H %s" && git status --short | wc -l'
 e2e_finish
