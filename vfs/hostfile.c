@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "vfs/internal.h"
@@ -160,17 +162,24 @@ static void host_release(struct vfs_file *file)
     file->private_data = NULL;
 }
 
+/* What /proc/PID/fd shows, as Linux names the same kinds of file: the Sentry cannot see host paths (it has no
+ * /proc of the host), but pipes, sockets and terminals are named by what fstat says. */
 static void host_describe(struct vfs_file *file, struct text_buffer *out)
 {
-    char link[64], target[VFS_PATH_MAX];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", host_fd_of(file));
-    ssize_t length = readlink(link, target, sizeof(target) - 1);
-    if (length <= 0) {
+    struct stat status;
+    if (fstat(host_fd_of(file), &status) < 0) {
         text_buffer_append(out, "anon_inode:[hostfd]");
         return;
     }
-    target[length] = '\0';
-    text_buffer_append(out, "%s", target);
+    unsigned int device_major = major(status.st_rdev);
+    if (S_ISFIFO(status.st_mode))
+        text_buffer_append(out, "pipe:[%lu]", (unsigned long)status.st_ino);
+    else if (S_ISSOCK(status.st_mode))
+        text_buffer_append(out, "socket:[%lu]", (unsigned long)status.st_ino);
+    else if (S_ISCHR(status.st_mode) && device_major >= 136 && device_major <= 143) /* UNIX98 pseudo-terminals */
+        text_buffer_append(out, "/dev/pts/%u", (device_major - 136) * 256 + minor(status.st_rdev));
+    else
+        text_buffer_append(out, "anon_inode:[hostfd]");
 }
 
 static const struct vfs_file_operations host_file_operations = {

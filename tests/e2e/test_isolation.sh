@@ -135,4 +135,11 @@ no-host-path"
 sandbox_do --rootfs="$ROOTFS" -- /bin/busybox sh -c 'if [ -e /usr ] || [ -e /root ] || [ -e /var ]; then echo host-root-leaked; else echo ok; fi'
 expect_sandbox "--rootfs: host directories (/usr, /root, /var) are not visible" 0 "ok"
 
+# /proc/self/fd names the sandbox's host stdio as Linux names such files: a pipe, a terminal.
+printf x | "$USANDBOX" do --platform="$PLATFORM" -- readlink /proc/self/fd/0 >"$WORK/fd-name" 2>"$WORK/fd-name.err"
+expect_that "/proc/self/fd: a host pipe on stdin reads as pipe:[inode]" "pipe:[N]" grep -qx 'pipe:\[[0-9]*\]' "$WORK/fd-name"
+if command -v script >/dev/null; then
+  script -qec "$USANDBOX do --platform=$PLATFORM -- readlink /proc/self/fd/0" /dev/null >"$WORK/tty-name" 2>&1
+  expect_that "/proc/self/fd: a terminal on stdin reads as /dev/pts/N" "/dev/pts/N" grep -q '^/dev/pts/[0-9]*' "$WORK/tty-name"
+fi
 e2e_finish
