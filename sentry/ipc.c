@@ -269,6 +269,26 @@ static struct ipc_object *object_for_stat(struct task *task, struct ipc_table *t
     return object;
 }
 
+/* IPC_SET's and IPC_RMID's lookup: the object by id, which the caller must own, have created, or be
+ * privileged for. NULL with -EINVAL or -EPERM in *error. */
+static struct ipc_object *object_for_control(struct task *task, struct ipc_table *table, int32_t id, long *error)
+{
+    struct ipc_object *object = table_find_id(table, id);
+    *error = object ? ipc_may_control(task, object) : -EINVAL;
+    return *error ? NULL : object;
+}
+
+/* IPC_SET's change of owner and permission bits. */
+static long object_set_owner(struct ipc_object *object, const struct kernel_ipc_perm *perm)
+{
+    if (perm->uid == UINT32_MAX || perm->gid == UINT32_MAX)
+        return -EINVAL;
+    object->uid = perm->uid;
+    object->gid = perm->gid;
+    object->mode = (object->mode & ~0777u) | (perm->mode & 0777);
+    return 0;
+}
+
 /* ipcget(): IPC_PRIVATE always makes a new object; a key finds or (IPC_CREAT) makes one. */
 typedef long (*ipc_create_function)(struct task *task, int32_t key, int flags, long argument);
 typedef long (*ipc_check_function)(struct ipc_object *object, long argument);
@@ -548,26 +568,19 @@ long ipc_semctl(struct task *task, int32_t id, int number, int command, uint64_t
         struct kernel_semid_ds replacement;
         if (task_copy_in(task, &replacement, argument, sizeof(replacement)) < 0)
             return -EFAULT;
-        struct semaphore_set *set = semaphore_set_of(table_find_id(&semaphore_table, id));
+        long error;
+        struct semaphore_set *set = semaphore_set_of(object_for_control(task, &semaphore_table, id, &error));
         if (!set)
-            return -EINVAL;
-        int error = ipc_may_control(task, &set->object);
-        if (error)
             return error;
-        if (replacement.perm.uid == UINT32_MAX || replacement.perm.gid == UINT32_MAX)
-            return -EINVAL;
-        set->object.uid = replacement.perm.uid;
-        set->object.gid = replacement.perm.gid;
-        set->object.mode = (set->object.mode & ~0777u) | (replacement.perm.mode & 0777);
+        if ((error = object_set_owner(&set->object, &replacement.perm)))
+            return error;
         set->ctime = now_seconds();
         return 0;
     }
     case IPC_RMID: {
-        struct semaphore_set *set = semaphore_set_of(table_find_id(&semaphore_table, id));
+        long error;
+        struct semaphore_set *set = semaphore_set_of(object_for_control(task, &semaphore_table, id, &error));
         if (!set)
-            return -EINVAL;
-        int error = ipc_may_control(task, &set->object);
-        if (error)
             return error;
         semaphore_set_destroy(set);
         return 0;
@@ -891,31 +904,24 @@ long ipc_msgctl(struct task *task, int32_t id, int command, uint64_t address)
         struct kernel_msqid_ds replacement;
         if (task_copy_in(task, &replacement, address, sizeof(replacement)) < 0)
             return -EFAULT;
-        struct message_queue *queue = queue_of(table_find_id(&queue_table, id));
+        long error;
+        struct message_queue *queue = queue_of(object_for_control(task, &queue_table, id, &error));
         if (!queue)
-            return -EINVAL;
-        int error = ipc_may_control(task, &queue->object);
-        if (error)
             return error;
         if (replacement.qbytes > MSG_MAX_QUEUE_BYTES && !task_is_privileged(task))
             return -EPERM;
-        if (replacement.perm.uid == UINT32_MAX || replacement.perm.gid == UINT32_MAX)
-            return -EINVAL;
+        if ((error = object_set_owner(&queue->object, &replacement.perm)))
+            return error;
         queue->max_bytes = replacement.qbytes;
-        queue->object.uid = replacement.perm.uid;
-        queue->object.gid = replacement.perm.gid;
-        queue->object.mode = (queue->object.mode & ~0777u) | (replacement.perm.mode & 0777);
         queue->ctime = now_seconds();
         /* senders may fit now; receivers re-check their permission */
         wait_queue_notify(&queue->object.waiters, POLLIN);
         return 0;
     }
     case IPC_RMID: {
-        struct message_queue *queue = queue_of(table_find_id(&queue_table, id));
+        long error;
+        struct message_queue *queue = queue_of(object_for_control(task, &queue_table, id, &error));
         if (!queue)
-            return -EINVAL;
-        int error = ipc_may_control(task, &queue->object);
-        if (error)
             return error;
         queue_destroy(queue);
         return 0;
@@ -1189,26 +1195,19 @@ long ipc_shmctl(struct task *task, int32_t id, int command, uint64_t address)
         struct kernel_shmid_ds replacement;
         if (task_copy_in(task, &replacement, address, sizeof(replacement)) < 0)
             return -EFAULT;
-        struct shared_segment *segment = segment_of(table_find_id(&segment_table, id));
+        long error;
+        struct shared_segment *segment = segment_of(object_for_control(task, &segment_table, id, &error));
         if (!segment)
-            return -EINVAL;
-        int error = ipc_may_control(task, &segment->object);
-        if (error)
             return error;
-        if (replacement.perm.uid == UINT32_MAX || replacement.perm.gid == UINT32_MAX)
-            return -EINVAL;
-        segment->object.uid = replacement.perm.uid;
-        segment->object.gid = replacement.perm.gid;
-        segment->object.mode = (segment->object.mode & ~0777u) | (replacement.perm.mode & 0777);
+        if ((error = object_set_owner(&segment->object, &replacement.perm)))
+            return error;
         segment->ctime = now_seconds();
         return 0;
     }
     case IPC_RMID: {
-        struct shared_segment *segment = segment_of(table_find_id(&segment_table, id));
+        long error;
+        struct shared_segment *segment = segment_of(object_for_control(task, &segment_table, id, &error));
         if (!segment)
-            return -EINVAL;
-        int error = ipc_may_control(task, &segment->object);
-        if (error)
             return error;
         /* keyless from now on; gone once nothing maps it */
         segment->object.key = IPC_PRIVATE;
