@@ -221,32 +221,6 @@ static int apply_flags(const struct exec_request *request, struct oci_process *p
 
 /* ---- talking to the Sentry ---- */
 
-static int connect_exec_socket(const char *directory)
-{
-    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
-    strcpy(address.sun_path, EXEC_SOCKET);
-    /* A relative name, as the supervisor bound it: the state root may be deeper than sun_path allows. */
-    int saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    int result = chdir(directory);
-    if (result == 0)
-        result = connect(fd, (struct sockaddr *)&address, sizeof(address));
-    int saved_errno = errno;
-    if (saved_cwd >= 0) {
-        if (fchdir(saved_cwd) < 0)
-            (void)!chdir("/");
-        close(saved_cwd);
-    }
-    if (result < 0) {
-        close(fd);
-        errno = saved_errno;
-        return -1;
-    }
-    return fd;
-}
-
 static void append_string(struct text_buffer *buffer, const char *text)
 {
     text_buffer_append_bytes(buffer, text, strlen(text) + 1);
@@ -401,7 +375,7 @@ static int run_exec(const struct runsc_options *options, const struct exec_reque
         runsc_error(options, "exec: --console-socket was given without --tty (or process.terminal)");
         return 1;
     }
-    int fd = connect_exec_socket(directory);
+    int fd = runsc_exec_socket(directory, false);
     if (fd < 0) {
         runsc_error(options, "exec: cannot reach the sandbox of container %s: %s", state->id, strerror(errno));
         if (terminal >= 0)
@@ -472,7 +446,7 @@ static int run_exec(const struct runsc_options *options, const struct exec_reque
 
 int runsc_signal_sandbox(const char *directory, int signal, bool all)
 {
-    int fd = connect_exec_socket(directory);
+    int fd = runsc_exec_socket(directory, false);
     if (fd < 0)
         return -errno;
     struct sentry_exec_message message = {.kind = all ? SENTRY_CONTROL_KILL_ALL : SENTRY_CONTROL_KILL,

@@ -12,6 +12,7 @@
 
 #include "common/common.h"
 #include "runsc/runsc.h"
+#include "runsc/state.h"
 
 #define DEFAULT_DOCKER_CONFIG "/etc/docker/daemon.json"
 #define DEFAULT_RUNTIME_NAME "usandbox"
@@ -50,26 +51,6 @@ static struct json_object *read_docker_config(const char *path, char *error, siz
     return config;
 }
 
-/* Writes text to path through a temporary file and rename(2), so that dockerd never reads half a file. */
-static int write_atomically(const char *path, const char *text, mode_t mode)
-{
-    struct text_buffer temporary = {0};
-    text_buffer_append(&temporary, "%s.usandbox-%d", path, (int)getpid());
-    int fd = open(temporary.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    int result = fd < 0 ? -errno : write_all(fd, text, strlen(text));
-    if (fd >= 0) {
-        if (result == 0 && fsync(fd) < 0)
-            result = -errno;
-        if (close(fd) < 0 && result == 0)
-            result = -errno;
-        if (result == 0 && rename(temporary.data, path) < 0)
-            result = -errno;
-        if (result < 0)
-            unlink(temporary.data);
-    }
-    text_buffer_free(&temporary);
-    return result;
-}
 
 static int install_docker(const char *config_path, const char *name, const char *binary, char **runtime_args,
                           int runtime_arg_count)
@@ -107,7 +88,7 @@ static int install_docker(const char *config_path, const char *name, const char 
     text_buffer_append(&contents, "%s\n", text);
     struct stat status;
     mode_t mode = stat(config_path, &status) == 0 ? (status.st_mode & 07777) : 0644;
-    int result = write_atomically(config_path, contents.data, mode);
+    int result = state_write_file_atomically(config_path, contents.data, strlen(contents.data), mode);
     text_buffer_free(&contents);
     json_object_put(config);
     if (result < 0) {

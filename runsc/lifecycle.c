@@ -130,24 +130,9 @@ static bool is_flag(const char *argument, const char *long_name, const char *sho
 
 static int write_pid_file(const char *path, pid_t pid)
 {
-    struct text_buffer temporary = {0};
-    text_buffer_append(&temporary, "%s.usandbox-tmp", path);
-    int fd = open(temporary.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int result = 0;
-    if (fd < 0) {
-        result = -errno;
-    } else {
-        char text[32];
-        int length = snprintf(text, sizeof(text), "%d", (int)pid);
-        result = write_all(fd, text, (size_t)length);
-        close(fd);
-        if (result == 0 && rename(temporary.data, path) < 0)
-            result = -errno;
-        if (result < 0)
-            unlink(temporary.data);
-    }
-    text_buffer_free(&temporary);
-    return result;
+    char text[32];
+    int length = snprintf(text, sizeof(text), "%d", (int)pid);
+    return state_write_file_atomically(path, text, (size_t)length, 0644);
 }
 
 static char *owner_name(uid_t uid)
@@ -314,21 +299,24 @@ static int supervisor_signals(void)
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The socket `exec` connects to: DIRECTORY/exec.sock, bound through a relative name, since engines' state
- * roots are deep enough to overflow sun_path. Returns the listening fd or -1 (errno set). */
-static int listen_for_exec(const char *directory)
+/* DIRECTORY/exec.sock, the socket `exec` connects to, bound (listening) or connected through a relative
+ * name: engines' state roots are deep enough to overflow sun_path. The fd, or -1 (errno set). */
+int runsc_exec_socket(const char *directory, bool listening)
 {
-    int listener = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (listener < 0)
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (listening ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0)
         return -1;
     int saved_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     strcpy(address.sun_path, EXEC_SOCKET);
     int result = chdir(directory);
-    if (result == 0)
-        result = bind(listener, (struct sockaddr *)&address, sizeof(address));
-    if (result == 0)
-        result = listen(listener, 16);
+    if (result == 0 && listening) {
+        result = bind(fd, (struct sockaddr *)&address, sizeof(address));
+        if (result == 0)
+            result = listen(fd, 16);
+    } else if (result == 0) {
+        result = connect(fd, (struct sockaddr *)&address, sizeof(address));
+    }
     int saved_errno = errno;
     if (saved_cwd >= 0) {
         if (fchdir(saved_cwd) < 0)
@@ -336,11 +324,11 @@ static int listen_for_exec(const char *directory)
         close(saved_cwd);
     }
     if (result < 0) {
-        close(listener);
+        close(fd);
         errno = saved_errno;
         return -1;
     }
-    return listener;
+    return fd;
 }
 
 /* Hands one accepted `exec` connection to the Sentry, which talks to the client directly from then on. */
@@ -510,7 +498,7 @@ static int supervise(const struct runsc_options *options, const struct oci_confi
         dprintf(report_fd, "E cannot open the start FIFO: %s\n", strerror(errno));
         return 1;
     }
-    int listener = listen_for_exec(directory);
+    int listener = runsc_exec_socket(directory, true);
     if (listener < 0) {
         dprintf(report_fd, "E cannot listen on %s/%s: %s\n", directory, EXEC_SOCKET, strerror(errno));
         return 1;
@@ -857,7 +845,7 @@ static int container_run_foreground(const struct runsc_options *options, const s
     int code = 1;
     int console_fd = -1;
     struct sandbox sandbox = {.gofer_pid = -1, .sentry_pid = -1, .exec_control_fd = -1};
-    int listener = listen_for_exec(directory);
+    int listener = runsc_exec_socket(directory, true);
     if (listener < 0) {
         runsc_error(options, "cannot listen on %s/%s: %s", directory, EXEC_SOCKET, strerror(errno));
         goto out;

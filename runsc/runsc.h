@@ -59,6 +59,9 @@ const char *runsc_state_root(const struct runsc_options *options);
 const char *runsc_take_value(int argc, char **argv, int *index, const char *long_name, const char *short_name);
 bool runsc_is_flag(const char *argument, const char *long_name, const char *short_name);
 int runsc_write_pid_file(const char *path, int pid);
+/* A container directory's exec socket (state.h's EXEC_SOCKET): listening (the supervisor) or connected (exec).
+ * The fd, or -1 with errno set. */
+int runsc_exec_socket(const char *directory, bool listening);
 int runsc_open_console(const char *socket_path, char *error, size_t error_size);
 /* Closes every fd above stdio but those in keep: a process that outlives the CLI must not hold the pipes
  * an engine gave the CLI and reads until EOF. */

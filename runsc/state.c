@@ -17,6 +17,32 @@
 
 #include "common/common.h"
 
+int state_write_file_atomically(const char *path, const char *text, size_t length, mode_t mode)
+{
+    /* the temporary sits beside the file (rename stays in one file system), hidden, unique to this process */
+    const char *slash = strrchr(path, '/');
+    struct text_buffer temporary = {0};
+    if (slash)
+        text_buffer_append(&temporary, "%.*s/.%s.%d", (int)(slash - path), path, slash + 1, (int)getpid());
+    else
+        text_buffer_append(&temporary, ".%s.%d", path, (int)getpid());
+    int fd = open(temporary.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int result = fd < 0 ? -errno : write_all(fd, text, length);
+    if (fd >= 0) {
+        if (result == 0 && fsync(fd) < 0)
+            result = -errno;
+        if (close(fd) < 0 && result == 0)
+            result = -errno;
+        /* readers see the old file or the new one, never a torn one */
+        if (result == 0 && rename(temporary.data, path) < 0)
+            result = -errno;
+        if (result < 0)
+            unlink(temporary.data);
+    }
+    text_buffer_free(&temporary);
+    return result;
+}
+
 int state_validate_id(const char *id, char *error, size_t error_size)
 {
     size_t length = strlen(id);
@@ -110,27 +136,10 @@ int state_save(const char *directory, const struct container_state *state)
 {
     struct json_object *object = state_object(state, state->started ? "running" : "created", true);
     const char *text = json_object_to_json_string_ext(object, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    struct text_buffer temporary = {0}, final = {0};
-    text_buffer_append(&temporary, "%s/.%s.%d", directory, STATE_FILE, getpid());
+    struct text_buffer final = {0};
     text_buffer_append(&final, "%s/%s", directory, STATE_FILE);
-    int result = 0;
-    int fd = open(temporary.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        result = -errno;
-    } else {
-        result = write_all(fd, text, strlen(text));
-        if (result == 0 && fsync(fd) < 0)
-            result = -errno;
-        if (close(fd) < 0 && result == 0)
-            result = -errno;
-        /* Readers see the old file or the new one, never a torn one. */
-        if (result == 0 && rename(temporary.data, final.data) < 0)
-            result = -errno;
-        if (result < 0)
-            unlink(temporary.data);
-    }
+    int result = state_write_file_atomically(final.data, text, strlen(text), 0600);
     json_object_put(object);
-    text_buffer_free(&temporary);
     text_buffer_free(&final);
     return result;
 }
@@ -308,24 +317,11 @@ int state_exit_status(const char *directory)
 
 int state_record_exit_status(const char *directory, int code)
 {
-    struct text_buffer temporary = {0}, final = {0};
-    text_buffer_append(&temporary, "%s/.%s.%d", directory, EXIT_STATUS_FILE, getpid());
+    struct text_buffer final = {0};
     text_buffer_append(&final, "%s/%s", directory, EXIT_STATUS_FILE);
     char text[16];
     int length = snprintf(text, sizeof(text), "%d\n", code);
-    int result = 0;
-    int fd = open(temporary.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        result = -errno;
-    } else {
-        result = write_all(fd, text, (size_t)length);
-        close(fd);
-        if (result == 0 && rename(temporary.data, final.data) < 0)
-            result = -errno;
-        if (result < 0)
-            unlink(temporary.data);
-    }
-    text_buffer_free(&temporary);
+    int result = state_write_file_atomically(final.data, text, (size_t)length, 0600);
     text_buffer_free(&final);
     return result;
 }

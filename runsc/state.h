@@ -30,6 +30,9 @@ struct container_state {
 #define EXIT_STATUS_FILE "exit_status"
 #define EXEC_SOCKET "exec.sock"         /* the supervisor accepts `exec` connections here */
 
+/* Writes path through a temporary file beside it, fsync and rename(2): readers never see half a file. 0 or
+ * -errno. */
+int state_write_file_atomically(const char *path, const char *text, size_t length, mode_t mode);
 /* 0 if id is [A-Za-z0-9][A-Za-z0-9_.-]* (at most 1024 characters), else -1 with a message. */
 int state_validate_id(const char *id, char *error, size_t error_size);
 /* ROOT/ID, to free. */
