@@ -433,6 +433,8 @@ struct vfs_mount *vfs_mount_new(struct vfs_superblock *sb, const char *source)
     list_init(&mount->sibling);
     mount->source = xstrdup(source);
     mount->read_only = (sb->flags & VFS_SB_READ_ONLY) != 0;
+    static int next_mount_id = 21; /* Linux's first mounts take the low ids */
+    mount->id = next_mount_id++;
     return mount;
 }
 

@@ -223,6 +223,7 @@ struct vfs_mount {
     struct list_node children, sibling;
     char *source;
     bool read_only;
+    int id;                     /* /proc/PID/mountinfo's mount id */
 };
 /* A mount of sb's root, not attached anywhere; takes a new reference on sb. */
 struct vfs_mount *vfs_mount_new(struct vfs_superblock *sb, const char *source);

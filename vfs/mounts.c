@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "vfs/internal.h"
 
@@ -92,26 +93,39 @@ static void append_escaped(struct text_buffer *out, const char *text)
     }
 }
 
-static void describe_mount(const struct vfs_context *ctx, struct vfs_mount *mount, struct text_buffer *out)
+/* One line per mount, depth first: /proc/mounts' format, or mountinfo's (ids, device, root, options). */
+static void describe_mount(const struct vfs_context *ctx, struct vfs_mount *mount, bool mountinfo,
+                           struct text_buffer *out)
 {
     struct text_buffer where = {0};
     struct vfs_path root = {mount, mount->root};
     vfs_path_describe(&root, ctx, &where, NULL);
-    append_escaped(out, mount->source);
-    text_buffer_append(out, " ");
-    append_escaped(out, where.data);
-    text_buffer_append(out, " %s %s,relatime 0 0\n", mount->sb->type->name,
-                       vfs_path_is_read_only(&root) ? "ro" : "rw");
+    const char *options = vfs_path_is_read_only(&root) ? "ro" : "rw";
+    if (mountinfo) {
+        /* the mount at the caller's root names itself as its parent, as Linux's does for the namespace root */
+        int parent = mount->parent && mount != ctx->root.mount ? mount->parent->id : mount->id;
+        text_buffer_append(out, "%d %d %u:%u / ", mount->id, parent, major(mount->sb->device),
+                           minor(mount->sb->device));
+        append_escaped(out, where.data);
+        text_buffer_append(out, " %s,relatime - %s ", options, mount->sb->type->name);
+        append_escaped(out, mount->source);
+        text_buffer_append(out, " %s\n", options);
+    } else {
+        append_escaped(out, mount->source);
+        text_buffer_append(out, " ");
+        append_escaped(out, where.data);
+        text_buffer_append(out, " %s %s,relatime 0 0\n", mount->sb->type->name, options);
+    }
     text_buffer_free(&where);
     LIST_FOR_EACH(node, &mount->children) {
         struct vfs_mount *child = CONTAINER_OF(node, struct vfs_mount, sibling);
-        describe_mount(ctx, child, out);
+        describe_mount(ctx, child, mountinfo, out);
     }
 }
 
-void vfs_describe_mounts(const struct vfs_context *ctx, struct text_buffer *out)
+void vfs_describe_mounts(const struct vfs_context *ctx, bool mountinfo, struct text_buffer *out)
 {
     if (!ctx->root.mount)
         return;
-    describe_mount(ctx, ctx->root.mount, out);
+    describe_mount(ctx, ctx->root.mount, mountinfo, out);
 }

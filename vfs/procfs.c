@@ -14,6 +14,7 @@ enum proc_kind {
     PROC_FD_DIR,      /* /proc/PID/fd */
     PROC_FILE,        /* content from the provider: name relative to /proc/PID, or below /proc for pid 0 */
     PROC_MOUNTS_FILE, /* /proc/PID/mounts: from the mount tree */
+    PROC_MOUNTINFO_FILE, /* /proc/PID/mountinfo: likewise */
     PROC_LINK,        /* exe, cwd, root: target from the provider */
     PROC_STATIC_LINK, /* /proc/mounts -> self/mounts */
     PROC_SELF,
@@ -78,6 +79,7 @@ static const struct proc_entry process_entries[] = {
     {"maps", S_IFREG | 0444, PROC_FILE},
     {"comm", S_IFREG | 0444, PROC_FILE},
     {"mounts", S_IFREG | 0444, PROC_MOUNTS_FILE},
+    {"mountinfo", S_IFREG | 0444, PROC_MOUNTINFO_FILE},
     {"exe", S_IFLNK | 0777, PROC_LINK},
     {"cwd", S_IFLNK | 0777, PROC_LINK},
     {"root", S_IFLNK | 0777, PROC_LINK},
@@ -505,10 +507,10 @@ static int proc_open_file(struct vfs_file *file, const struct vfs_context *ctx)
     const struct vfs_procfs_provider *provider = provider_of(file->inode);
     file->ops = &vfs_snapshot_file_operations;
     int error;
-    if (node->kind == PROC_MOUNTS_FILE) {
+    if (node->kind == PROC_MOUNTS_FILE || node->kind == PROC_MOUNTINFO_FILE) {
         if (node->pid && !pid_exists(provider, node->pid))
             return -ENOENT;
-        vfs_describe_mounts(ctx, &file->snapshot);
+        vfs_describe_mounts(ctx, node->kind == PROC_MOUNTINFO_FILE, &file->snapshot);
         return 0;
     }
     error = provider && provider->read_file ? provider->read_file(node->pid, node->name, &file->snapshot)

@@ -60,8 +60,8 @@ int vfs_mount_procfs(const struct vfs_context *ctx, const char *target, const st
 int vfs_mount_sysfs(const struct vfs_context *ctx, const char *target);
 /* An in-memory root (a tmpfs, no Gofer): for tests and tools that need a file system without a host tree. */
 int vfs_make_tmpfs_root(uint32_t mode, struct vfs_path *root_out);
-/* One line per mount in /proc/mounts format, for /proc/self/mounts. */
-void vfs_describe_mounts(const struct vfs_context *ctx, struct text_buffer *out);
+/* One line per mount, for /proc/self/mounts (mountinfo false) or /proc/self/mountinfo. */
+void vfs_describe_mounts(const struct vfs_context *ctx, bool mountinfo, struct text_buffer *out);
 
 /* ---- procfs: the Sentry provides the process-dependent content ----
  * Names are relative to /proc/PID: "cmdline", "environ", "status", "stat", "statm", "maps", "comm",

@@ -142,4 +142,9 @@ if command -v script >/dev/null; then
   script -qec "$USANDBOX do --platform=$PLATFORM -- readlink /proc/self/fd/0" /dev/null >"$WORK/tty-name" 2>&1
   expect_that "/proc/self/fd: a terminal on stdin reads as /dev/pts/N" "/dev/pts/N" grep -q '^/dev/pts/[0-9]*' "$WORK/tty-name"
 fi
+# /proc/self/mountinfo describes the Sentry's mount tree; findmnt and df read it.
+sandbox_do -- "${SH[@]}" 'findmnt -n -o TARGET,FSTYPE /proc; /bin/df --output=target /tmp | tail -1; grep -c " - " /proc/self/mountinfo'
+expect_sandbox "mountinfo: findmnt and df see the sandbox's mounts" 0 "/proc  proc
+/tmp
+6"
 e2e_finish

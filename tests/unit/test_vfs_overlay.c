@@ -255,7 +255,7 @@ static void test_overlay_writes_stay_in_memory(void **state)
     assert_int_equal(attributes.st_nlink, 2);
     assert_false(host_exists(harness, "a-link"));
     struct text_buffer mounts = {0};
-    vfs_describe_mounts(&harness->ctx, &mounts);
+    vfs_describe_mounts(&harness->ctx, false, &mounts);
     assert_string_equal(mounts.data, "none / overlay rw,relatime 0 0\n");
     text_buffer_free(&mounts);
 }

@@ -303,7 +303,7 @@ static void test_mount_crossing(void **state)
     text_buffer_free(&text);
     vfs_file_put(file);
     vfs_path_put(&sub);
-    vfs_describe_mounts(&ctx, &text);
+    vfs_describe_mounts(&ctx, false, &text);
     assert_non_null(strstr(text.data, "none / tmpfs rw,relatime 0 0\n"));
     assert_non_null(strstr(text.data, "tmpfs /mnt tmpfs rw,relatime 0 0\n"));
     text_buffer_free(&text);

@@ -528,7 +528,7 @@ static void test_devfs(void **state)
     assert_int_equal(vfs_write(file, "abc", 3), 3);
     vfs_file_put(file);
     struct text_buffer mounts = {0};
-    vfs_describe_mounts(&ctx, &mounts);
+    vfs_describe_mounts(&ctx, false, &mounts);
     assert_non_null(strstr(mounts.data, "tmpfs /dev tmpfs rw,relatime 0 0\ntmpfs /dev/shm tmpfs"));
     text_buffer_free(&mounts);
 }
