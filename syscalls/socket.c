@@ -1,5 +1,5 @@
-/* syscalls/socket.c: the socket family. AF_UNIX sockets live in the Sentry (vfs/unix_socket.c); with the
- * sandbox's "none" network every other family is absent, as on a kernel built without it (EAFNOSUPPORT). */
+/* syscalls/socket.c: the socket family. AF_UNIX sockets (vfs/unix_socket.c) and loopback-only AF_INET/AF_INET6
+ * sockets (vfs/inet_socket.c) live in the Sentry; every other family is absent (EAFNOSUPPORT). */
 #include "syscalls/syscalls.h"
 
 #include <errno.h>
@@ -12,6 +12,9 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
 
 #include "sentry/internal.h"
 #include "syscalls/internal.h"
@@ -40,7 +43,7 @@ static long socket_file(struct task *task, int fd, struct vfs_file **out)
     struct vfs_file *file = vfs_fd_get(task_fd_table(task), fd);
     if (!file)
         return -EBADF;
-    if (!vfs_file_is_unix_socket(file)) {
+    if (!vfs_file_is_unix_socket(file) && !vfs_file_is_inet_socket(file)) {
         vfs_file_put(file);
         return -ENOTSOCK;
     }
@@ -53,12 +56,16 @@ static bool nonblocking(struct vfs_file *file, int flags)
     return (flags & MSG_DONTWAIT) || (vfs_file_status_flags(file) & O_NONBLOCK);
 }
 
+static bool is_inet(struct vfs_file *file) { return vfs_file_is_inet_socket(file); }
+
 static long check_family_and_type(int family, int type, int protocol)
 {
     if (type & ~(SOCKET_TYPE_FLAGS | 0xf))
         return -EINVAL;
     if (family < 0 || family >= AF_MAX)
         return -EAFNOSUPPORT;
+    if (family == AF_INET || family == AF_INET6)
+        return 0;  /* the protocol is the inet layer's to check */
     if (family != AF_UNIX)
         return -EAFNOSUPPORT;
     if (protocol != 0 && protocol != PF_UNIX)
@@ -74,7 +81,11 @@ static SYSCALL_HANDLER(socket)
         return error;
     struct vfs_file *file;
     struct vfs_unix_credentials credentials = credentials_of(task);
-    error = vfs_unix_socket_create(type & 0xf, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &credentials, &file);
+    int file_flags = (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
+    if (family == AF_INET || family == AF_INET6)
+        error = vfs_inet_socket_create(family, type & 0xf, protocol, file_flags, task->credentials.euid, &file);
+    else
+        error = vfs_unix_socket_create(type & 0xf, file_flags, &credentials, &file);
     if (error < 0)
         return error;
     return install(task, file, type & SOCK_CLOEXEC);
@@ -86,6 +97,8 @@ static SYSCALL_HANDLER(socketpair)
     long error = check_family_and_type(family, type, protocol);
     if (error < 0)
         return error;
+    if (family == AF_INET || family == AF_INET6)
+        return -EOPNOTSUPP;  /* socketpair is AF_UNIX's alone */
     struct vfs_file *first, *second;
     struct vfs_unix_credentials credentials = credentials_of(task);
     error = vfs_unix_socketpair(type & 0xf, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &credentials, &first, &second);
@@ -110,21 +123,24 @@ static SYSCALL_HANDLER(socketpair)
     return 0;
 }
 
-static long copy_address_in(struct task *task, uint64_t address, uint64_t length, struct sockaddr_un *out)
+/* A sockaddr from the task, as Linux's move_addr_to_kernel: at most a sockaddr_storage. AF_UNIX looks no further
+ * than sun_path, so its length is cut to a sockaddr_un. */
+static long copy_address_in(struct task *task, struct vfs_file *file, uint64_t address, uint64_t length,
+                            struct sockaddr_storage *out)
 {
     if ((int)length < 0 || length > sizeof(struct sockaddr_storage))
         return -EINVAL;
     memset(out, 0, sizeof(*out));
-    if (length > sizeof(*out))
-        length = sizeof(*out);  /* AF_UNIX looks no further than sun_path */
-    if (task_copy_in(task, out, address, length) < 0)
+    if (length && task_copy_in(task, out, address, length) < 0)
         return -EFAULT;
+    if (!is_inet(file) && length > sizeof(struct sockaddr_un))
+        length = sizeof(struct sockaddr_un);
     return (long)length;
 }
 
 /* Write an address out as Linux does: truncate to the caller's buffer, report the full length. */
 static long copy_address_out(struct task *task, uint64_t address, uint64_t length_address,
-                             const struct sockaddr_un *name, socklen_t length)
+                             const struct sockaddr_storage *name, socklen_t length)
 {
     if (!address)
         return 0;
@@ -145,12 +161,14 @@ static SYSCALL_HANDLER(bind)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    struct sockaddr_un address;
-    long length = copy_address_in(task, ARG(1), ARG(2), &address);
-    if (length >= 0) {
+    struct sockaddr_storage address;
+    long length = copy_address_in(task, file, ARG(1), ARG(2), &address);
+    if (length >= 0 && is_inet(file)) {
+        length = vfs_inet_bind(file, &address, (socklen_t)length, task->credentials.euid == 0);
+    } else if (length >= 0) {
         struct vfs_context ctx;
         task_vfs_context(task, &ctx);
-        length = vfs_unix_bind(&ctx, file, &address, (socklen_t)length);
+        length = vfs_unix_bind(&ctx, file, (struct sockaddr_un *)&address, (socklen_t)length);
     }
     vfs_file_put(file);
     return length < 0 ? length : 0;
@@ -162,7 +180,7 @@ static SYSCALL_HANDLER(listen)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    error = vfs_unix_listen(file, (int)ARG(1));
+    error = is_inet(file) ? vfs_inet_listen(file, (int)ARG(1)) : vfs_unix_listen(file, (int)ARG(1));
     vfs_file_put(file);
     return error;
 }
@@ -173,12 +191,21 @@ static SYSCALL_HANDLER(connect)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    struct sockaddr_un address;
-    long length = copy_address_in(task, ARG(1), ARG(2), &address);
-    if (length >= 0) {
+    struct sockaddr_storage address;
+    long length = copy_address_in(task, file, ARG(1), ARG(2), &address);
+    if (length >= 0 && is_inet(file)) {
+        bool blocking = !nonblocking(file, 0);
+        length = vfs_inet_connect(file, &address, (socklen_t)length, !blocking);
+        if (length == -EINPROGRESS && blocking) {
+            /* The connection completes (or fails) when the listener has room: wait and ask again. */
+            long waited = task_wait_file(task, file, POLLOUT);
+            vfs_file_put(file);
+            return waited;
+        }
+    } else if (length >= 0) {
         struct vfs_context ctx;
         task_vfs_context(task, &ctx);
-        length = vfs_unix_connect(&ctx, file, &address, (socklen_t)length);
+        length = vfs_unix_connect(&ctx, file, (struct sockaddr_un *)&address, (socklen_t)length);
     }
     vfs_file_put(file);
     return length < 0 ? length : 0;
@@ -193,7 +220,9 @@ static long accept_common(struct task *task, const struct syscall_args *args, in
     if (error < 0)
         return error;
     struct vfs_file *accepted;
-    error = vfs_unix_accept(file, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &accepted);
+    int accepted_flags = (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
+    error = is_inet(file) ? vfs_inet_accept(file, accepted_flags, &accepted)
+                          : vfs_unix_accept(file, accepted_flags, &accepted);
     if (error == -EAGAIN && !nonblocking(file, 0)) {
         error = task_wait_file(task, file, POLLIN);
         vfs_file_put(file);
@@ -203,9 +232,13 @@ static long accept_common(struct task *task, const struct syscall_args *args, in
         vfs_file_put(file);
         return error;
     }
-    struct sockaddr_un peer;
-    socklen_t peer_length;
-    vfs_unix_name(accepted, true, &peer, &peer_length);
+    struct sockaddr_storage peer;
+    socklen_t peer_length = 0;
+    if (is_inet(accepted) ? vfs_inet_name(accepted, true, &peer, &peer_length) < 0
+                          : vfs_unix_name(accepted, true, &peer, &peer_length) < 0) {
+        /* An inet connection reset before accept still has its address; nothing else fails here. */
+        memset(&peer, 0, sizeof(peer));
+    }
     /* The connecting end is usually unnamed: report just the family, as Linux does. */
     vfs_file_get(accepted);
     int fd = install(task, accepted, flags & SOCK_CLOEXEC);
@@ -227,9 +260,9 @@ static long name_common(struct task *task, const struct syscall_args *args, bool
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    struct sockaddr_un name;
+    struct sockaddr_storage name;
     socklen_t length;
-    error = vfs_unix_name(file, peer, &name, &length);
+    error = is_inet(file) ? vfs_inet_name(file, peer, &name, &length) : vfs_unix_name(file, peer, &name, &length);
     if (error == 0)
         error = copy_address_out(task, ARG(1), ARG(2), &name, length);
     vfs_file_put(file);
@@ -245,9 +278,25 @@ static SYSCALL_HANDLER(shutdown)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    error = vfs_unix_shutdown(file, (int)ARG(1));
+    error = is_inet(file) ? vfs_inet_shutdown(file, (int)ARG(1)) : vfs_unix_shutdown(file, (int)ARG(1));
     vfs_file_put(file);
     return error;
+}
+
+#define OPTION_VALUE_MAXIMUM 64  /* larger than any option value an inet socket has */
+
+static long inet_get_option(struct task *task, struct vfs_file *file, int level, int option, int length,
+                            const struct syscall_args *args)
+{
+    uint8_t bytes[OPTION_VALUE_MAXIMUM] = {0};
+    socklen_t room = (socklen_t)MIN((size_t)length, sizeof(bytes));
+    long error = vfs_inet_get_option(file, level, option, bytes, &room);
+    if (error < 0)
+        return error;
+    if (room && task_copy_out(task, ARG(3), bytes, room) < 0)
+        return -EFAULT;
+    int written = (int)room;
+    return task_copy_out(task, ARG(4), &written, sizeof(written)) < 0 ? -EFAULT : 0;
 }
 
 static SYSCALL_HANDLER(getsockopt)
@@ -265,6 +314,11 @@ static SYSCALL_HANDLER(getsockopt)
     if (length < 0) {
         vfs_file_put(file);
         return -EINVAL;
+    }
+    if (is_inet(file)) {
+        long result = inet_get_option(task, file, level, option, length, args);
+        vfs_file_put(file);
+        return result;
     }
     int value = 0;
     struct vfs_unix_credentials peer;
@@ -293,7 +347,16 @@ static SYSCALL_HANDLER(setsockopt)
         return error;
     int level = (int)ARG(1), option = (int)ARG(2);
     int value = 0;
-    if (level != SOL_SOCKET) {
+    if (is_inet(file)) {
+        uint8_t bytes[OPTION_VALUE_MAXIMUM] = {0};
+        int length = (int)ARG(4);
+        if (length < 0)
+            error = -EINVAL;
+        else if (length && task_copy_in(task, bytes, ARG(3), MIN((size_t)length, sizeof(bytes))) < 0)
+            error = -EFAULT;
+        else
+            error = vfs_inet_set_option(file, level, option, bytes, (socklen_t)MIN((size_t)length, sizeof(bytes)));
+    } else if (level != SOL_SOCKET) {
         error = -EOPNOTSUPP;
     } else if (ARG(4) < sizeof(int)) {
         error = -EINVAL;
@@ -455,10 +518,10 @@ static long send_common(struct task *task, int fd, const struct message_buffers 
     long error = socket_file(task, fd, &file);
     if (error < 0)
         return error;
-    struct sockaddr_un to;
+    struct sockaddr_storage to;
     long to_size = 0;
     if (to_address) {
-        to_size = copy_address_in(task, to_address, to_length, &to);
+        to_size = copy_address_in(task, file, to_address, to_length, &to);
         if (to_size < 0) {
             vfs_file_put(file);
             return to_size;
@@ -480,7 +543,9 @@ static long send_common(struct task *task, int fd, const struct message_buffers 
         .credentials = has_credentials ? &credentials : NULL, .to = to_address ? &to : NULL,
         .to_length = (socklen_t)to_size, .context = &ctx,
     };
-    ssize_t sent = vfs_unix_send(file, &request);
+    if (is_inet(file) && vfs_inet_socket_type(file) == SOCK_STREAM)
+        request.to = NULL;  /* TCP ignores a destination address (there is no fast open here) */
+    ssize_t sent = is_inet(file) ? vfs_inet_send(file, &request) : vfs_unix_send(file, &request);
     for (size_t i = 0; i < rights_count; i++)
         vfs_file_put(rights[i]);
     free(rights);
@@ -510,8 +575,11 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     /* MSG_WAITALL on a stream: each chunk goes to the task as it comes, and how much has is kept across the
      * waits in between; a signal then ends the call with that count, an end of stream or error with it too. */
     int socket_type = 0;
-    bool wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) &&
-                    vfs_unix_get_option(file, SO_TYPE, &socket_type, NULL) == 0 && socket_type == SOCK_STREAM;
+    if (is_inet(file))
+        socket_type = vfs_inet_socket_type(file);
+    else
+        vfs_unix_get_option(file, SO_TYPE, &socket_type, NULL);
+    bool wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && socket_type == SOCK_STREAM;
     uint64_t *progress = task_syscall_restart_state(task);
     size_t done = wait_all ? (size_t)progress[0] : 0;
     struct vfs_unix_receive request;
@@ -519,7 +587,7 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     for (;;) {
         request = (struct vfs_unix_receive){.data = buffers->data + done, .length = buffers->length - done,
                                             .flags = flags};
-        received = vfs_unix_receive(file, &request);
+        received = is_inet(file) ? vfs_inet_receive(file, &request) : vfs_unix_receive(file, &request);
         if (!wait_all || received <= 0)
             break;
         if (scatter_range(task, buffers, done, done + (size_t)received) < 0) {
