@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 
 #include "sentry/internal.h"
@@ -879,6 +881,100 @@ static SYSCALL_HANDLER(recvmmsg)
             return -EFAULT;
     }
     return (long)done;
+}
+
+/* ---- the loopback interface, as the SIOCGIF* ioctls show it ---- */
+
+#define LOOPBACK_NAME "lo"
+#define LOOPBACK_INDEX 1
+#define LOOPBACK_MTU 65536
+#define LOOPBACK_FLAGS (IFF_UP | IFF_LOOPBACK | IFF_RUNNING)
+
+static void put_ipv4(struct sockaddr *out, uint32_t address_host_order)
+{
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(address_host_order)};
+    memcpy(out, &v4, sizeof(v4));
+}
+
+/* SIOCGIFCONF: the IPv4 interfaces, as many whole struct ifreq as fit; with no buffer, the size needed. */
+static long interface_list(struct task *task, uint64_t argument)
+{
+    struct ifconf list;
+    if (task_copy_in(task, &list, argument, sizeof(list)) < 0)
+        return -EFAULT;
+    if (list.ifc_buf == NULL) {
+        list.ifc_len = sizeof(struct ifreq);
+    } else {
+        int room = list.ifc_len;
+        list.ifc_len = 0;
+        if (room >= (int)sizeof(struct ifreq)) {
+            struct ifreq entry;
+            memset(&entry, 0, sizeof(entry));
+            strcpy(entry.ifr_name, LOOPBACK_NAME);
+            put_ipv4(&entry.ifr_addr, INADDR_LOOPBACK);
+            if (task_copy_out(task, (uint64_t)list.ifc_buf, &entry, sizeof(entry)) < 0)
+                return -EFAULT;
+            list.ifc_len = sizeof(entry);
+        }
+    }
+    return task_copy_out(task, argument + offsetof(struct ifconf, ifc_len), &list.ifc_len, sizeof(list.ifc_len)) < 0
+               ? -EFAULT : 0;
+}
+
+long syscall_socket_ioctl(struct task *task, struct vfs_file *file, unsigned long command, uint64_t argument)
+{
+    if (!vfs_file_is_unix_socket(file) && !vfs_file_is_inet_socket(file))
+        return -ENOTTY;
+    bool ipv4 = false;
+    if (is_inet(file)) {
+        int family = 0;
+        socklen_t size = sizeof(family);
+        vfs_inet_get_option(file, SOL_SOCKET, SO_DOMAIN, &family, &size);
+        ipv4 = family == AF_INET;
+    }
+    switch (command) {
+    case SIOCOUTQ: {
+        int32_t count;
+        long error = vfs_ioctl(file, TIOCOUTQ, &count, sizeof(count));
+        if (error < 0)
+            return error;
+        return task_copy_out(task, argument, &count, sizeof(count)) < 0 ? -EFAULT : 0;
+    }
+    case SIOCGIFCONF:
+        return interface_list(task, argument);
+    case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFMTU: case SIOCGIFHWADDR:
+    case SIOCGIFADDR: case SIOCGIFNETMASK:
+        break;
+    default:
+        return -ENOTTY;
+    }
+    if ((command == SIOCGIFADDR || command == SIOCGIFNETMASK) && !ipv4)
+        return -ENOTTY;  /* only the IPv4 layer answers these (devinet_ioctl) */
+    struct ifreq request;
+    if (task_copy_in(task, &request, argument, sizeof(request)) < 0)
+        return -EFAULT;
+    request.ifr_name[IFNAMSIZ - 1] = '\0';
+    if (command == SIOCGIFNAME) {
+        if (request.ifr_ifindex != LOOPBACK_INDEX)
+            return -ENODEV;
+        memset(request.ifr_name, 0, sizeof(request.ifr_name));
+        strcpy(request.ifr_name, LOOPBACK_NAME);
+    } else {
+        if (strcmp(request.ifr_name, LOOPBACK_NAME) != 0)
+            return -ENODEV;
+        switch (command) {
+        case SIOCGIFFLAGS: request.ifr_flags = LOOPBACK_FLAGS; break;
+        case SIOCGIFINDEX: request.ifr_ifindex = LOOPBACK_INDEX; break;
+        case SIOCGIFMTU: request.ifr_mtu = LOOPBACK_MTU; break;
+        case SIOCGIFHWADDR:
+            memset(&request.ifr_hwaddr, 0, sizeof(request.ifr_hwaddr));
+            request.ifr_hwaddr.sa_family = ARPHRD_LOOPBACK;
+            break;
+        case SIOCGIFADDR: put_ipv4(&request.ifr_addr, INADDR_LOOPBACK); break;
+        case SIOCGIFNETMASK: put_ipv4(&request.ifr_netmask, 0xff000000U); break;
+        }
+    }
+    return task_copy_out(task, argument, &request, sizeof(request)) < 0 ? -EFAULT : 0;
 }
 
 const struct syscall_binding syscall_bindings_socket[] = {

@@ -67,8 +67,8 @@ static bool overlap(const struct inet_port_user *first, const struct inet_port_u
     return (a.all_v4 && b.all_v4) || (a.all_v6 && b.all_v6);
 }
 
-/* Linux's bind conflict rules: SO_REUSEPORT on both by one user shares; SO_REUSEADDR on both shares unless one
- * is a listening stream socket (datagram sockets share with it alone). */
+/* Linux's bind conflict rules (inet_csk_bind_conflict): SO_REUSEPORT on both by one user shares; SO_REUSEADDR on
+ * both shares unless the socket already there is listening. */
 static bool conflicts(const struct inet_port_user *existing, const struct inet_port_user *candidate)
 {
     if (existing == candidate || existing->protocol != candidate->protocol ||
@@ -76,7 +76,7 @@ static bool conflicts(const struct inet_port_user *existing, const struct inet_p
         return false;
     if (existing->reuse_port && candidate->reuse_port && existing->uid == candidate->uid)
         return false;
-    if (existing->reuse_address && candidate->reuse_address && !existing->listening && !candidate->listening)
+    if (existing->reuse_address && candidate->reuse_address && !existing->listening)
         return false;
     return true;
 }

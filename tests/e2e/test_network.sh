@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tests/e2e/test_network.sh USANDBOX PLATFORM: the sandbox's loopback network: IPv4/IPv6 TCP and UDP sockets on
+# 127.0.0.0/8 and ::1 behave as natively (the C program and Python's servers and clients); other addresses are
+# unreachable in the sandbox.
+set -u
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+e2e_setup
+
+if e2e_compile_program loopback; then
+  run_differential "loopback: TCP, UDP, IPv6, errors, readiness and interface ioctls" "$FIXTURE/loopback"
+  sandbox_do -- "$FIXTURE/loopback" unreachable
+  expect_sandbox "addresses outside loopback are unreachable (ENETUNREACH)" 0 "connect unreachable: -1 ENETUNREACH
+connect foreign v6: -1 ENETUNREACH
+sendto unreachable: -1 ENETUNREACH"
+fi
+
+run_differential "python3 http.server in a thread and urllib.request" /usr/bin/python3 -c '
+import http.server, threading, urllib.request
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *arguments): pass
+    def do_GET(self):
+        body = ("you asked for " + self.path).encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+        self.wfile.write(body)
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+with urllib.request.urlopen("http://127.0.0.1:%d/index" % server.server_address[1], timeout=10) as response:
+    print(response.status, response.read())
+server.shutdown(); server.server_close()'
+
+run_differential "python3 socketserver echo over IPv4 and IPv6" /usr/bin/python3 -c '
+import socket, socketserver, threading
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self): self.wfile.write(self.rfile.readline().upper())
+class Server6(socketserver.ThreadingTCPServer): address_family = socket.AF_INET6
+for server_class, host in ((socketserver.ThreadingTCPServer, "127.0.0.1"), (Server6, "::1")):
+    with server_class((host, 0), Echo) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        with socket.create_connection(server.server_address[:2]) as client:
+            client.sendall(b"echo me\n"); print(host, client.makefile("rb").readline())
+        server.shutdown()
+with socketserver.UDPServer(("127.0.0.1", 0), type("U", (socketserver.BaseRequestHandler,), {
+        "handle": lambda self: self.request[1].sendto(self.request[0][::-1], self.client_address)})) as udp:
+    threading.Thread(target=udp.serve_forever, daemon=True).start()
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); client.settimeout(10)
+    client.sendto(b"datagram", udp.server_address); print(client.recvfrom(100)[0])
+    udp.shutdown()'
+
+run_differential "python3 asyncio streams on localhost" /usr/bin/python3 -c '
+import asyncio
+async def main():
+    async def handle(reader, writer):
+        line = await reader.readline(); writer.write(line[::-1]); await writer.drain(); writer.close()
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+    writer.write(b"asyncio\n"); await writer.drain(); print(await reader.read())
+    writer.close(); server.close(); await server.wait_closed()
+asyncio.run(main())'
+
+run_differential "python3 getaddrinfo(localhost) and a connection to each answer" /usr/bin/python3 -c '
+import socket
+server = socket.create_server(("::", 0), family=socket.AF_INET6, dualstack_ipv6=True)
+port = server.getsockname()[1]
+for family, kind, protocol, _, address in socket.getaddrinfo("localhost", port, type=socket.SOCK_STREAM):
+    with socket.socket(family, kind, protocol) as client:
+        client.connect(address); connection, peer = server.accept()
+        print(family.name, address[0], peer[0]); connection.close()'
+
+run_differential "busybox nc as a client of a Python listener" /usr/bin/python3 -c '
+import socket, subprocess
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+client = subprocess.Popen(["busybox", "nc", "127.0.0.1", str(server.getsockname()[1])], stdin=subprocess.PIPE)
+connection, _ = server.accept()
+client.stdin.write(b"through busybox nc\n"); client.stdin.close()
+print(connection.makefile("rb").readline()); connection.close(); print(client.wait())'
+
+e2e_finish
