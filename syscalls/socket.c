@@ -26,6 +26,7 @@
 #define IOV_MAXIMUM 1024
 #define RIGHTS_MAXIMUM 253  /* SCM_MAX_FD */
 #define TRANSFER_MAXIMUM (1U << 20)
+#define MAX_RW_COUNT 0x7ffff000ULL  /* Linux's cap on one transfer: INT_MAX rounded down to a page */
 
 static struct vfs_unix_credentials credentials_of(struct task *task)
 {
@@ -687,6 +688,17 @@ static SYSCALL_HANDLER(sendto)
     memset(&buffers, 0, sizeof(buffers));
     if (ARG(2) > SSIZE_MAX)
         return -EINVAL;
+    /* Linux checks the buffer's range (import_ubuf) before it looks at the socket. */
+    if (!syscall_user_range_ok(ARG(1), MIN(ARG(2), (uint64_t)MAX_RW_COUNT)))
+        return -EFAULT;
+    /* UDP refuses a datagram longer than an IP packet before it reads a byte of it. */
+    struct vfs_file *file;
+    if (socket_file(task, (int)ARG(0), &file) == 0) {
+        bool too_long = is_inet(file) && vfs_inet_socket_type(file) == SOCK_DGRAM && ARG(2) > 0xffff;
+        vfs_file_put(file);
+        if (too_long)
+            return -EMSGSIZE;
+    }
     buffers.iov[0] = single;
     buffers.iov_count = 1;
     buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);
@@ -701,6 +713,8 @@ static SYSCALL_HANDLER(recvfrom)
 {
     struct message_buffers buffers;
     memset(&buffers, 0, sizeof(buffers));
+    if (!syscall_user_range_ok(ARG(1), MIN(ARG(2), (uint64_t)MAX_RW_COUNT)))
+        return -EFAULT;
     buffers.iov[0] = (struct iovec){(void *)ARG(1), ARG(2)};
     buffers.iov_count = 1;
     buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);

@@ -444,6 +444,8 @@ int vfs_inet_socket_create(int family, int type, int protocol, int flags, uint32
 {
     if (family != AF_INET && family != AF_INET6)
         return -EAFNOSUPPORT;
+    if (protocol < 0 || protocol >= 263 /* IPPROTO_MAX */)
+        return -EINVAL;
     switch (type) {
     case SOCK_STREAM:
         if (protocol != 0 && protocol != IPPROTO_TCP)
@@ -451,7 +453,7 @@ int vfs_inet_socket_create(int family, int type, int protocol, int flags, uint32
         protocol = IPPROTO_TCP;
         break;
     case SOCK_DGRAM:
-        if (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6)
+        if (protocol == (family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
             return -EACCES;  /* ping sockets: net.ipv4.ping_group_range defaults to nobody */
         if (protocol != 0 && protocol != IPPROTO_UDP)
             return -EPROTONOSUPPORT;
