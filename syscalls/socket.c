@@ -376,7 +376,8 @@ static SYSCALL_HANDLER(setsockopt)
 
 struct message_buffers {
     uint8_t *data;
-    size_t length;
+    size_t length;  /* what data holds: the task's first bytes, at most TRANSFER_MAXIMUM */
+    size_t total;   /* the task's whole length */
     struct iovec iov[IOV_MAXIMUM];
     int iov_count;
 };
@@ -397,6 +398,7 @@ static long gather(struct task *task, uint64_t iov_address, uint64_t iov_count, 
         if (total > SSIZE_MAX)
             return -EINVAL;
     }
+    buffers->total = total;
     buffers->length = MIN(total, (size_t)TRANSFER_MAXIMUM);
     buffers->data = xcalloc(buffers->length ? buffers->length : 1, 1);
     if (!copy_data)
@@ -407,6 +409,23 @@ static long gather(struct task *task, uint64_t iov_address, uint64_t iov_count, 
         if (task_copy_in(task, buffers->data + done, (uint64_t)buffers->iov[i].iov_base, chunk) < 0)
             return -EFAULT;
         done += chunk;
+    }
+    return 0;
+}
+
+/* Copy the task's bytes [start, start + length) of its iovec into buffers->data (length <= buffers->length). */
+static long gather_range(struct task *task, struct message_buffers *buffers, size_t start, size_t length)
+{
+    size_t position = 0, end = start + length;
+    for (int i = 0; i < buffers->iov_count && position < end; i++) {
+        size_t segment_end = position + buffers->iov[i].iov_len;
+        if (segment_end > start) {
+            size_t from = MAX(start, position), to = MIN(end, segment_end);
+            if (to > from && task_copy_in(task, buffers->data + (from - start),
+                                          (uint64_t)buffers->iov[i].iov_base + (from - position), to - from) < 0)
+                return -EFAULT;
+        }
+        position = segment_end;
     }
     return 0;
 }
@@ -510,7 +529,7 @@ static long parse_control(struct task *task, uint64_t control, uint64_t control_
     return error;
 }
 
-static long send_common(struct task *task, int fd, const struct message_buffers *buffers, int flags,
+static long send_common(struct task *task, int fd, struct message_buffers *buffers, int flags,
                         uint64_t to_address, uint64_t to_length, uint64_t control, uint64_t control_length)
 {
     if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_CONFIRM | MSG_DONTROUTE | MSG_OOB))
@@ -548,14 +567,44 @@ static long send_common(struct task *task, int fd, const struct message_buffers 
     };
     if (is_inet(file) && vfs_inet_socket_type(file) == SOCK_STREAM)
         request.to = NULL;  /* TCP ignores a destination address (there is no fast open here) */
-    ssize_t sent = is_inet(file) ? vfs_inet_send(file, &request) : vfs_unix_send(file, &request);
+    /* A blocking send on a TCP socket takes everything, waiting for room as often as needed (tcp_sendmsg); how
+     * much went is kept across the waits, and a signal or an error then ends the call with that count. */
+    bool whole = is_inet(file) && vfs_inet_socket_type(file) == SOCK_STREAM && !nonblocking(file, flags);
+    uint64_t *progress = task_syscall_restart_state(task);
+    size_t done = whole ? (size_t)MIN(progress[0], (uint64_t)buffers->total) : 0;
+    ssize_t sent;
+    for (;;) {
+        if (whole) {
+            /* The window of the task's bytes from done on (the first window was copied by the caller). */
+            request.length = MIN(buffers->total - done, (size_t)TRANSFER_MAXIMUM);
+            if (done > 0 && gather_range(task, buffers, done, request.length) < 0) {
+                sent = -EFAULT;
+                break;
+            }
+        }
+        sent = is_inet(file) ? vfs_inet_send(file, &request) : vfs_unix_send(file, &request);
+        if (!whole || sent <= 0)
+            break;
+        done += (size_t)sent;
+        progress[0] = done;
+        if (done == buffers->total)
+            break;
+    }
     for (size_t i = 0; i < rights_count; i++)
         vfs_file_put(rights[i]);
     free(rights);
     if (sent == -EAGAIN && !nonblocking(file, flags)) {
+        task->interrupted_result = (long)done;  /* 0: the usual restart rules */
         long waited = task_wait_file(task, file, POLLOUT);
         vfs_file_put(file);
         return waited;
+    }
+    if (whole) {
+        progress[0] = 0;
+        if (done > 0) {
+            vfs_file_put(file);
+            return (long)done;
+        }
     }
     if (sent == -EPIPE && !(flags & MSG_NOSIGNAL))
         task_send_signal(task, SIGPIPE);
@@ -701,6 +750,7 @@ static SYSCALL_HANDLER(sendto)
     }
     buffers.iov[0] = single;
     buffers.iov_count = 1;
+    buffers.total = ARG(2);
     buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);
     buffers.data = xcalloc(buffers.length ? buffers.length : 1, 1);
     long result = task_copy_in(task, buffers.data, ARG(1), buffers.length) < 0 ? -EFAULT

@@ -358,6 +358,77 @@ static void *writer(void *opaque)
     return NULL;
 }
 
+static void *single_send(void *opaque)
+{
+    struct writer_arguments *arguments = opaque;
+    char *data = calloc(1, arguments->total);
+    ssize_t sent = send(arguments->fd, data, arguments->total, 0);
+    arguments->total = sent < 0 ? 0 : (size_t)sent;
+    free(data);
+    return NULL;
+}
+
+static void *late_accept(void *opaque)
+{
+    int server = *(int *)opaque;
+    usleep(200 * 1000);
+    close(accept(server, NULL, NULL));
+    return NULL;
+}
+
+static void blocking_edges(void)
+{
+    printf("-- blocking edges\n");
+    /* one blocking send larger than any buffer returns whole */
+    int server = listener4("127.0.0.1");
+    int client = connect4(port_of(server));
+    int connection = accept(server, NULL, NULL);
+    struct writer_arguments arguments = {client, 3u << 20};
+    pthread_t thread;
+    pthread_create(&thread, NULL, single_send, &arguments);
+    size_t received = 0;
+    char buffer[8192];
+    while (received < (3u << 20)) {
+        ssize_t got = read(connection, buffer, sizeof(buffer));
+        if (got <= 0)
+            break;
+        received += (size_t)got;
+    }
+    pthread_join(thread, NULL);
+    printf("one send of 3 MiB returned %zu, received %zu\n", arguments.total, received);
+    close(client);
+    close(connection);
+    close(server);
+    /* a full backlog: the connector waits until accept makes room */
+    server = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = v4("127.0.0.1", 0);
+    bind(server, (struct sockaddr *)&address, sizeof(address));
+    listen(server, 0);
+    int first = connect4(port_of(server));
+    pthread_create(&thread, NULL, late_accept, &server);
+    int second = connect4(port_of(server));
+    pthread_join(thread, NULL);
+    int accepted = accept(server, NULL, NULL);
+    printf("second connector got through after accept: %d\n", accepted >= 0);
+    close(first), close(second), close(accepted), close(server);
+    /* SIGPIPE by default kills the writer */
+    server = listener4("127.0.0.1");
+    pid_t child = fork();
+    if (child == 0) {
+        int fd = connect4(port_of(server));
+        sleep(1);
+        send(fd, "a", 1, 0);
+        usleep(100 * 1000);
+        send(fd, "b", 1, 0);
+        _exit(0);
+    }
+    close(accept(server, NULL, NULL));
+    int status;
+    waitpid(child, &status, 0);
+    printf("writer killed by SIGPIPE: %d\n", WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE);
+    close(server);
+}
+
 static void bulk_transfer(void)
 {
     printf("-- bulk transfer (writer blocks on a full buffer)\n");
@@ -643,6 +714,7 @@ int main(int argc, char **argv)
     nonblocking_connect();
     epoll_echo();
     bulk_transfer();
+    blocking_edges();
     ipv6();
     udp();
     reuse_port();
