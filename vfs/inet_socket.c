@@ -138,6 +138,7 @@ static void reset(struct inet_socket *socket, int error)
 }
 
 static void destroy(struct inet_socket *socket);
+static int take_error(struct inet_socket *socket);
 
 /* Leave a stream connection as close(2) does: FIN normally, RST when unread data is dropped or SO_LINGER is
  * on with a zero timeout. */
@@ -287,7 +288,7 @@ static void source_toward(const struct inet_socket *socket, const struct inet_en
                           struct inet_endpoint *source)
 {
     *source = socket->local;
-    if (!inet_address_is_any(source->address) && (source->address[0] || inet_address_is_v4(source->address)))
+    if (!inet_address_is_any(source->address))
         return;
     if (inet_address_is_v4(destination->address)) {
         uint32_t loopback = htonl(INADDR_LOOPBACK);
@@ -574,11 +575,42 @@ static int datagram_connect(struct inet_socket *socket, const void *address, soc
     return 0;
 }
 
+/* connect(AF_UNSPEC) on a stream: Linux's tcp_disconnect. A listener stops listening; a connection is reset
+ * (both ends see ECONNRESET); the socket may then connect or listen again. */
+static int stream_disconnect(struct inet_socket *socket)
+{
+    if (socket->state == INET_LISTENING) {
+        stop_listening(socket);
+    } else if (socket->state == INET_CONNECTING) {
+        list_remove(&socket->connecting_node);
+        list_init(&socket->connecting_node);
+        socket->listener = NULL;
+    } else if (socket->state == INET_CONNECTED) {
+        if (socket->peer) {
+            reset(socket->peer, ECONNRESET);
+            socket->peer = NULL;
+        }
+        socket->error = ECONNRESET;
+    }
+    drop_messages(socket);
+    socket->state = INET_CLOSED;
+    socket->has_remote = socket->report_connected = false;
+    socket->read_shutdown = socket->write_shutdown = socket->peer_finished = socket->peer_closed = false;
+    notify(socket, POLLIN | POLLOUT | POLLHUP);
+    return 0;
+}
+
 int vfs_inet_connect(struct vfs_file *file, const void *address, socklen_t length, bool nonblocking)
 {
     struct inet_socket *socket = socket_of(file);
     if (!is_stream(socket))
         return datagram_connect(socket, address, length);
+    if (length < sizeof(sa_family_t))
+        return -EINVAL;
+    sa_family_t family;
+    memcpy(&family, address, sizeof(family));
+    if (family == AF_UNSPEC)
+        return stream_disconnect(socket);
     switch (socket->state) {
     case INET_CONNECTING:
         return nonblocking ? -EALREADY : -EINPROGRESS;
@@ -594,16 +626,13 @@ int vfs_inet_connect(struct vfs_file *file, const void *address, socklen_t lengt
         break;
     }
     if (socket->report_connected) {
-        /* A connection attempt that failed after EINPROGRESS: its error, once. */
+        /* An attempt that failed after EINPROGRESS: its error once, or ECONNABORTED if SO_ERROR took it. */
         socket->report_connected = false;
-        if (socket->error) {
-            int error = socket->error;
-            socket->error = 0;
-            return -error;
-        }
+        return socket->error ? take_error(socket) : -ECONNABORTED;
     }
     if (socket->has_remote)
         return -EISCONN;  /* the connection ended: Linux does not reconnect a used socket */
+    socket->read_shutdown = socket->write_shutdown = false;  /* what a refused attempt left */
     struct inet_endpoint destination;
     int error = parse_address(socket, address, length, FOR_CONNECT, &destination);
     if (error == 0)
@@ -675,9 +704,7 @@ int vfs_inet_name(struct vfs_file *file, bool peer, struct sockaddr_storage *add
 {
     struct inet_socket *socket = socket_of(file);
     if (peer) {
-        bool connected = socket->state == INET_CONNECTED ||
-                         (is_stream(socket) && socket->has_remote && socket->peer_closed && !socket->write_shutdown);
-        if (!connected || !socket->has_remote)
+        if (socket->state != INET_CONNECTED || !socket->has_remote)
             return -ENOTCONN;
         *length = endpoint_to_sockaddr(socket->family, &socket->remote, address);
         return 0;

@@ -296,7 +296,32 @@ static void nonblocking_connect(void)
     printf("poll: %d %#x\n", count, entry.revents);
     getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
     printf("SO_ERROR %s\n", strerrorname_np(error));
+    CHECK("connect after the error was taken", connect(fd, (struct sockaddr *)&address, sizeof(address)));
+    CHECK("connect once more", connect(fd, (struct sockaddr *)&address, sizeof(address)));
     close(fd);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    CHECK("connect to nobody", connect(fd, (struct sockaddr *)&address, sizeof(address)));
+    usleep(10000);
+    CHECK("connect with the error pending", connect(fd, (struct sockaddr *)&address, sizeof(address)));
+    close(fd);
+    /* connect(AF_UNSPEC): a listener stops listening, a connection is reset */
+    server = listener4("127.0.0.1");
+    struct sockaddr unspecified = {.sa_family = AF_UNSPEC};
+    CHECK("AF_UNSPEC on a listener", connect(server, &unspecified, sizeof(unspecified)));
+    int value = -1;
+    size = sizeof(value);
+    getsockopt(server, SOL_SOCKET, SO_ACCEPTCONN, &value, &size);
+    printf("still listening %d\n", value);
+    CHECK("listen again", listen(server, 1));
+    fd = connect4(port_of(server));
+    int connection = accept(server, NULL, NULL);
+    CHECK("AF_UNSPEC on a connection", connect(fd, &unspecified, sizeof(unspecified)));
+    char buffer[8];
+    CHECK("peer recv", recv(connection, buffer, sizeof(buffer), 0));
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    printf("own SO_ERROR %s\n", error ? strerrorname_np(error) : "0");
+    CHECK("connect AF_UNSPEC short", connect(fd, &unspecified, 1));
+    close(fd), close(connection), close(server);
 }
 
 static void epoll_echo(void)
