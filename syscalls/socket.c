@@ -46,7 +46,7 @@ static long socket_file(struct task *task, int fd, struct vfs_file **out)
     struct vfs_file *file = vfs_fd_get(task_fd_table(task), fd);
     if (!file)
         return -EBADF;
-    if (!vfs_file_is_unix_socket(file) && !vfs_file_is_inet_socket(file)) {
+    if (!vfs_file_is_unix_socket(file) && !vfs_file_is_inet_socket(file) && !vfs_file_is_netlink_socket(file)) {
         vfs_file_put(file);
         return -ENOTSOCK;
     }
@@ -60,6 +60,7 @@ static bool nonblocking(struct vfs_file *file, int flags)
 }
 
 static bool is_inet(struct vfs_file *file) { return vfs_file_is_inet_socket(file); }
+static bool is_netlink(struct vfs_file *file) { return vfs_file_is_netlink_socket(file); }
 
 static long check_family_and_type(int family, int type, int protocol)
 {
@@ -67,8 +68,8 @@ static long check_family_and_type(int family, int type, int protocol)
         return -EINVAL;
     if (family < 0 || family >= AF_MAX)
         return -EAFNOSUPPORT;
-    if (family == AF_INET || family == AF_INET6)
-        return 0;  /* the protocol is the inet layer's to check */
+    if (family == AF_INET || family == AF_INET6 || family == AF_NETLINK)
+        return 0;  /* the protocol is the family's to check */
     if (family != AF_UNIX)
         return -EAFNOSUPPORT;
     if (protocol != 0 && protocol != PF_UNIX)
@@ -87,6 +88,8 @@ static SYSCALL_HANDLER(socket)
     int file_flags = (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
     if (family == AF_INET || family == AF_INET6)
         error = vfs_inet_socket_create(family, type & 0xf, protocol, file_flags, task->credentials.euid, &file);
+    else if (family == AF_NETLINK)
+        error = vfs_netlink_socket_create(type & 0xf, protocol, file_flags, &file);
     else
         error = vfs_unix_socket_create(type & 0xf, file_flags, &credentials, &file);
     if (error < 0)
@@ -100,7 +103,7 @@ static SYSCALL_HANDLER(socketpair)
     long error = check_family_and_type(family, type, protocol);
     if (error < 0)
         return error;
-    if (family == AF_INET || family == AF_INET6)
+    if (family == AF_INET || family == AF_INET6 || family == AF_NETLINK)
         return -EOPNOTSUPP;  /* socketpair is AF_UNIX's alone */
     struct vfs_file *first, *second;
     struct vfs_unix_credentials credentials = credentials_of(task);
@@ -136,7 +139,7 @@ static long copy_address_in(struct task *task, struct vfs_file *file, uint64_t a
     memset(out, 0, sizeof(*out));
     if (length && task_copy_in(task, out, address, length) < 0)
         return -EFAULT;
-    if (!is_inet(file) && length > sizeof(struct sockaddr_un))
+    if (vfs_file_is_unix_socket(file) && length > sizeof(struct sockaddr_un))
         length = sizeof(struct sockaddr_un);
     return (long)length;
 }
@@ -168,6 +171,8 @@ static SYSCALL_HANDLER(bind)
     long length = copy_address_in(task, file, ARG(1), ARG(2), &address);
     if (length >= 0 && is_inet(file)) {
         length = vfs_inet_bind(file, &address, (socklen_t)length, task->credentials.euid == 0);
+    } else if (length >= 0 && is_netlink(file)) {
+        length = vfs_netlink_bind(file, &address, (socklen_t)length, task_pid(task));
     } else if (length >= 0) {
         struct vfs_context ctx;
         task_vfs_context(task, &ctx);
@@ -183,7 +188,9 @@ static SYSCALL_HANDLER(listen)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    error = is_inet(file) ? vfs_inet_listen(file, (int)ARG(1)) : vfs_unix_listen(file, (int)ARG(1));
+    error = is_netlink(file) ? -EOPNOTSUPP
+            : is_inet(file)  ? vfs_inet_listen(file, (int)ARG(1))
+                             : vfs_unix_listen(file, (int)ARG(1));
     vfs_file_put(file);
     return error;
 }
@@ -196,7 +203,9 @@ static SYSCALL_HANDLER(connect)
         return error;
     struct sockaddr_storage address;
     long length = copy_address_in(task, file, ARG(1), ARG(2), &address);
-    if (length >= 0 && is_inet(file)) {
+    if (length >= 0 && is_netlink(file)) {
+        length = vfs_netlink_connect(file, &address, (socklen_t)length, task_pid(task));
+    } else if (length >= 0 && is_inet(file)) {
         bool blocking = !nonblocking(file, 0);
         length = vfs_inet_connect(file, &address, (socklen_t)length, !blocking);
         if (length == -EINPROGRESS && blocking) {
@@ -224,7 +233,7 @@ static long accept_common(struct task *task, const struct syscall_args *args, in
         return error;
     struct vfs_file *accepted;
     int accepted_flags = (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
-    error = is_inet(file) ? vfs_inet_accept(file, accepted_flags, &accepted)
+    error = is_netlink(file) ? -EOPNOTSUPP : is_inet(file) ? vfs_inet_accept(file, accepted_flags, &accepted)
                           : vfs_unix_accept(file, accepted_flags, &accepted);
     if (error == -EAGAIN && !nonblocking(file, 0)) {
         error = task_wait_file(task, file, POLLIN);
@@ -265,7 +274,9 @@ static long name_common(struct task *task, const struct syscall_args *args, bool
         return error;
     struct sockaddr_storage name;
     socklen_t length;
-    error = is_inet(file) ? vfs_inet_name(file, peer, &name, &length) : vfs_unix_name(file, peer, &name, &length);
+    error = is_netlink(file) ? vfs_netlink_name(file, peer, &name, &length)
+            : is_inet(file)  ? vfs_inet_name(file, peer, &name, &length)
+                             : vfs_unix_name(file, peer, &name, &length);
     if (error == 0)
         error = copy_address_out(task, ARG(1), ARG(2), &name, length);
     vfs_file_put(file);
@@ -281,7 +292,9 @@ static SYSCALL_HANDLER(shutdown)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    error = is_inet(file) ? vfs_inet_shutdown(file, (int)ARG(1)) : vfs_unix_shutdown(file, (int)ARG(1));
+    error = is_netlink(file) ? -EOPNOTSUPP
+            : is_inet(file)  ? vfs_inet_shutdown(file, (int)ARG(1))
+                             : vfs_unix_shutdown(file, (int)ARG(1));
     vfs_file_put(file);
     return error;
 }
@@ -293,7 +306,8 @@ static long inet_get_option(struct task *task, struct vfs_file *file, int level,
 {
     uint8_t bytes[OPTION_VALUE_MAXIMUM] = {0};
     socklen_t room = (socklen_t)MIN((size_t)length, sizeof(bytes));
-    long error = vfs_inet_get_option(file, level, option, bytes, &room);
+    long error = is_netlink(file) ? vfs_netlink_get_option(file, level, option, bytes, &room)
+                                  : vfs_inet_get_option(file, level, option, bytes, &room);
     if (error < 0)
         return error;
     if (room && task_copy_out(task, ARG(3), bytes, room) < 0)
@@ -318,7 +332,7 @@ static SYSCALL_HANDLER(getsockopt)
         vfs_file_put(file);
         return -EINVAL;
     }
-    if (is_inet(file)) {
+    if (is_inet(file) || is_netlink(file)) {
         long result = inet_get_option(task, file, level, option, length, args);
         vfs_file_put(file);
         return result;
@@ -350,13 +364,15 @@ static SYSCALL_HANDLER(setsockopt)
         return error;
     int level = (int)ARG(1), option = (int)ARG(2);
     int value = 0;
-    if (is_inet(file)) {
+    if (is_inet(file) || is_netlink(file)) {
         uint8_t bytes[OPTION_VALUE_MAXIMUM] = {0};
         int length = (int)ARG(4);
         if (length < 0)
             error = -EINVAL;
         else if (length && task_copy_in(task, bytes, ARG(3), MIN((size_t)length, sizeof(bytes))) < 0)
             error = -EFAULT;
+        else if (is_netlink(file))
+            error = vfs_netlink_set_option(file, level, option, bytes, (socklen_t)MIN((size_t)length, sizeof(bytes)));
         else
             error = vfs_inet_set_option(file, level, option, bytes, (socklen_t)MIN((size_t)length, sizeof(bytes)));
     } else if (level != SOL_SOCKET) {
@@ -582,7 +598,9 @@ static long send_common(struct task *task, int fd, struct message_buffers *buffe
                 break;
             }
         }
-        sent = is_inet(file) ? vfs_inet_send(file, &request) : vfs_unix_send(file, &request);
+        sent = is_netlink(file) ? vfs_netlink_send(file, &request)
+               : is_inet(file)  ? vfs_inet_send(file, &request)
+                                : vfs_unix_send(file, &request);
         if (!whole || sent <= 0)
             break;
         done += (size_t)sent;
@@ -629,7 +647,7 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     int socket_type = 0;
     if (is_inet(file))
         socket_type = vfs_inet_socket_type(file);
-    else
+    else if (vfs_file_is_unix_socket(file))
         vfs_unix_get_option(file, SO_TYPE, &socket_type, NULL);
     bool wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && socket_type == SOCK_STREAM;
     uint64_t *progress = task_syscall_restart_state(task);
@@ -639,7 +657,9 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     for (;;) {
         request = (struct vfs_unix_receive){.data = buffers->data + done, .length = buffers->length - done,
                                             .flags = flags};
-        received = is_inet(file) ? vfs_inet_receive(file, &request) : vfs_unix_receive(file, &request);
+        received = is_netlink(file) ? vfs_netlink_receive(file, &request)
+                   : is_inet(file)  ? vfs_inet_receive(file, &request)
+                                    : vfs_unix_receive(file, &request);
         if (!wait_all || received <= 0)
             break;
         if (scatter_range(task, buffers, done, done + (size_t)received) < 0) {
@@ -1006,7 +1026,7 @@ long syscall_socket_ioctl(struct task *task, struct vfs_file *file, unsigned lon
     }
     case SIOCGIFCONF:
         return interface_list(task, argument);
-    case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFMTU: case SIOCGIFHWADDR:
+    case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFMTU: case SIOCGIFHWADDR: case SIOCGIFTXQLEN:
     case SIOCGIFADDR: case SIOCGIFNETMASK:
         break;
     default:
@@ -1030,6 +1050,7 @@ long syscall_socket_ioctl(struct task *task, struct vfs_file *file, unsigned lon
         case SIOCGIFFLAGS: request.ifr_flags = LOOPBACK_FLAGS; break;
         case SIOCGIFINDEX: request.ifr_ifindex = LOOPBACK_INDEX; break;
         case SIOCGIFMTU: request.ifr_mtu = LOOPBACK_MTU; break;
+        case SIOCGIFTXQLEN: request.ifr_qlen = 1000; break;
         case SIOCGIFHWADDR:
             memset(&request.ifr_hwaddr, 0, sizeof(request.ifr_hwaddr));
             request.ifr_hwaddr.sa_family = ARPHRD_LOOPBACK;

@@ -366,4 +366,16 @@ ssize_t vfs_inet_send(struct vfs_file *socket, const struct vfs_unix_send *reque
 ssize_t vfs_inet_receive(struct vfs_file *socket, struct vfs_unix_receive *request);
 int vfs_inet_socket_type(struct vfs_file *socket);  /* SOCK_STREAM or SOCK_DGRAM */
 
+/* ---- AF_NETLINK NETLINK_ROUTE: the loopback interface's links and addresses (netlink_socket.c) ---- */
+bool vfs_file_is_netlink_socket(struct vfs_file *file);
+int vfs_netlink_socket_create(int type, int protocol, int flags, struct vfs_file **out);
+/* process: the caller's tgid, the first port id an automatic bind tries */
+int vfs_netlink_bind(struct vfs_file *socket, const void *address, socklen_t length, int32_t process);
+int vfs_netlink_connect(struct vfs_file *socket, const void *address, socklen_t length, int32_t process);
+int vfs_netlink_name(struct vfs_file *socket, bool peer, struct sockaddr_storage *address, socklen_t *length);
+ssize_t vfs_netlink_send(struct vfs_file *socket, const struct vfs_unix_send *request);
+ssize_t vfs_netlink_receive(struct vfs_file *socket, struct vfs_unix_receive *request);
+int vfs_netlink_get_option(struct vfs_file *socket, int level, int option, void *value, socklen_t *length);
+int vfs_netlink_set_option(struct vfs_file *socket, int level, int option, const void *value, socklen_t length);
+
 #endif

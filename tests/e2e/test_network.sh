@@ -75,4 +75,30 @@ connection, _ = server.accept()
 client.stdin.write(b"through busybox nc\n"); client.stdin.close()
 print(connection.makefile("rb").readline()); connection.close(); print(client.wait())'
 
+# AF_NETLINK NETLINK_ROUTE: the link and address dumps, as getifaddrs, if_nameindex and ip(8) use them. The host
+# has more interfaces than lo: only lo's lines are compared.
+run_differential "getifaddrs and if_nameindex see lo" /usr/bin/python3 -c '
+import ctypes, ctypes.util, socket
+print([entry for entry in socket.if_nameindex() if entry[1] == "lo"])
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+class sockaddr(ctypes.Structure):
+    _fields_ = [("sa_family", ctypes.c_ushort), ("sa_data", ctypes.c_ubyte * 14)]
+class ifaddrs(ctypes.Structure): pass
+ifaddrs._fields_ = [("ifa_next", ctypes.POINTER(ifaddrs)), ("ifa_name", ctypes.c_char_p), ("ifa_flags", ctypes.c_uint),
+                    ("ifa_addr", ctypes.POINTER(sockaddr)), ("ifa_netmask", ctypes.POINTER(sockaddr))]
+head = ctypes.POINTER(ifaddrs)()
+print("getifaddrs", libc.getifaddrs(ctypes.byref(head)))
+rows, entry = [], head
+while entry:
+    if entry.contents.ifa_name == b"lo":
+        rows.append((entry.contents.ifa_addr.contents.sa_family, hex(entry.contents.ifa_flags & 0xffff)))
+    entry = entry.contents.ifa_next
+print(sorted(rows))
+netlink = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+netlink.bind((0, 0)); print("bound to a port id:", netlink.getsockname()[0] != 0)'
+run_differential "busybox ip addr and ip link for lo" sh -c 'busybox ip addr show lo; busybox ip link show lo'
+if [ -x /usr/sbin/ip ]; then
+  run_differential "iproute2 ip addr and ip link for lo" sh -c '/usr/sbin/ip addr show lo; /usr/sbin/ip link show lo'
+fi
+
 e2e_finish

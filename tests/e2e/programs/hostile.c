@@ -355,6 +355,17 @@ int main(void)
     TRY("accept4(inet listener, kernel, kernel, -1)", accept4(inet_stream, (void *)KERNEL_POINTER,
                                                               (void *)KERNEL_POINTER, -1));
     TRY("shutdown(inet, 99)", shutdown(inet_stream, 99));
+    int netlink = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, 0);
+    TRY("socket(AF_NETLINK, SOCK_RAW, 99)", socket(AF_NETLINK, SOCK_RAW, 99));
+    TRY("socket(AF_NETLINK, SOCK_STREAM, 0)", socket(AF_NETLINK, SOCK_STREAM, 0));
+    TRY("bind(netlink, kernel, 12)", bind(netlink, (void *)KERNEL_POINTER, 12));
+    TRY("bind(netlink, address, 4)", bind(netlink, (void *)&loopback_address, 4));
+    TRY("bind(netlink, inet address, 16)", bind(netlink, (void *)&loopback_address, 16));
+    TRY("sendto(netlink, kernel, 16, 0, NULL, 0)", sendto(netlink, (void *)KERNEL_POINTER, 16, 0, NULL, 0));
+    TRY("recvfrom(netlink, kernel, 100, 0, NULL, NULL)", recvfrom(netlink, (void *)KERNEL_POINTER, 100, 0, NULL, NULL));
+    TRY("listen(netlink, 1)", listen(netlink, 1));
+    TRY("shutdown(netlink, SHUT_RD)", shutdown(netlink, SHUT_RD));
+    close(netlink);
     close(inet_stream), close(inet_datagram), close(inet6_stream);
     munmap(two_pages, 4096);
     fflush(stdout);
