@@ -75,6 +75,19 @@ connection, _ = server.accept()
 client.stdin.write(b"through busybox nc\n"); client.stdin.close()
 print(connection.makefile("rb").readline()); connection.close(); print(client.wait())'
 
+run_differential "busybox wget and curl fetch a file from python3 http.server" /usr/bin/python3 -c '
+import http.server, os, subprocess, threading
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *arguments): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Quiet(*a, directory="/usr/share"))
+threading.Thread(target=server.serve_forever, daemon=True).start()
+url = "http://127.0.0.1:%d/common-licenses/GPL-3" % server.server_address[1]
+for command in (["busybox", "wget", "-q", "-O", "-", url], ["/usr/bin/curl", "-s", url]):
+    if os.path.exists(command[0]) or command[0] == "busybox":
+        result = subprocess.run(command, capture_output=True)
+        print(command[0], result.returncode, len(result.stdout), result.stdout[:20])
+server.shutdown()'
+
 # AF_NETLINK NETLINK_ROUTE: the link and address dumps, as getifaddrs, if_nameindex and ip(8) use them. The host
 # has more interfaces than lo: only lo's lines are compared.
 run_differential "getifaddrs and if_nameindex see lo" /usr/bin/python3 -c '
