@@ -50,7 +50,7 @@ void runsc_usage(FILE *out)
                  "  --root DIR                    container state (default " RUNSC_DEFAULT_ROOT ")\n"
                  "  --log FILE, --log-format=text|json     where the CLI's own errors go as well as stderr\n"
                  "  --systemd-cgroup              accepted for compatibility (cgroups are not managed yet)\n"
-                 "  --network=none|sandbox        the sandbox has no network either way\n"
+                 "  --network=none|sandbox        loopback only either way: AF_INET/AF_INET6 on 127.0.0.0/8 and ::1\n"
                  "  --overlay                     in-memory overlay on the root even when it is writable\n"
                  "  --platform=seccomp-trap|ptrace how application syscalls reach the Sentry (default: seccomp-trap)\n"
                  "  --rootfs=DIR                  root file system of the sandbox (do only; default: the host's /)\n"
@@ -126,7 +126,7 @@ int runsc_parse_flag(struct runsc_options *options, const char *argument, const 
         options->log = value[0] ? value : NULL;
     } else if ((value = flag_value(argument, next, "--network", &used_next))) {
         if (strcmp(value, "none") != 0 && strcmp(value, "sandbox") != 0) {
-            fprintf(stderr, "usandbox: network '%s' is not supported (none and sandbox are: no network)\n", value);
+            fprintf(stderr, "usandbox: network '%s' is not supported (none and sandbox are: loopback only)\n", value);
             return -1;
         }
         options->network = value;

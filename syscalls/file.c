@@ -788,6 +788,9 @@ static SYSCALL_HANDLER(ioctl)
         break;
     }
     default:
+        result = syscall_socket_ioctl(task, file, command, argument);
+        if (result != -ENOTTY)
+            break;
         for (size_t i = 0; i < ARRAY_SIZE(terminal_ioctls); i++) {
             if (terminal_ioctls[i].command == command) {
                 result = terminal_ioctl(task, file, command, terminal_ioctls[i].size, terminal_ioctls[i].direction,

@@ -47,4 +47,8 @@ size_t syscall_copy_out_prefix(struct task *task, uint64_t address, const void *
  * when the call returns, or by the signal handler's return when it ends with EINTR. */
 long syscall_apply_temporary_mask(struct task *task, uint64_t mask_address, uint64_t mask_size);
 void syscall_settle_temporary_mask(struct task *task, long result);
+/* socket.c: ioctls every socket answers (the loopback interface's SIOCGIF*, SIOCOUTQ); -ENOTTY for others. */
+struct vfs_file;
+long syscall_socket_ioctl(struct task *task, struct vfs_file *file, unsigned long command, uint64_t argument);
+
 #endif

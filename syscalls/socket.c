@@ -1,5 +1,5 @@
-/* syscalls/socket.c: the socket family. AF_UNIX sockets live in the Sentry (vfs/unix_socket.c); with the
- * sandbox's "none" network every other family is absent, as on a kernel built without it (EAFNOSUPPORT). */
+/* syscalls/socket.c: the socket family. AF_UNIX sockets (vfs/unix_socket.c) and loopback-only AF_INET/AF_INET6
+ * sockets (vfs/inet_socket.c) live in the Sentry; every other family is absent (EAFNOSUPPORT). */
 #include "syscalls/syscalls.h"
 
 #include <errno.h>
@@ -9,9 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
 
 #include "sentry/internal.h"
 #include "syscalls/internal.h"
@@ -21,6 +26,7 @@
 #define IOV_MAXIMUM 1024
 #define RIGHTS_MAXIMUM 253  /* SCM_MAX_FD */
 #define TRANSFER_MAXIMUM (1U << 20)
+#define MAX_RW_COUNT 0x7ffff000ULL  /* Linux's cap on one transfer: INT_MAX rounded down to a page */
 
 static struct vfs_unix_credentials credentials_of(struct task *task)
 {
@@ -40,7 +46,7 @@ static long socket_file(struct task *task, int fd, struct vfs_file **out)
     struct vfs_file *file = vfs_fd_get(task_fd_table(task), fd);
     if (!file)
         return -EBADF;
-    if (!vfs_file_is_unix_socket(file)) {
+    if (!vfs_file_is_unix_socket(file) && !vfs_file_is_inet_socket(file) && !vfs_file_is_netlink_socket(file)) {
         vfs_file_put(file);
         return -ENOTSOCK;
     }
@@ -53,12 +59,17 @@ static bool nonblocking(struct vfs_file *file, int flags)
     return (flags & MSG_DONTWAIT) || (vfs_file_status_flags(file) & O_NONBLOCK);
 }
 
+static bool is_inet(struct vfs_file *file) { return vfs_file_is_inet_socket(file); }
+static bool is_netlink(struct vfs_file *file) { return vfs_file_is_netlink_socket(file); }
+
 static long check_family_and_type(int family, int type, int protocol)
 {
     if (type & ~(SOCKET_TYPE_FLAGS | 0xf))
         return -EINVAL;
     if (family < 0 || family >= AF_MAX)
         return -EAFNOSUPPORT;
+    if (family == AF_INET || family == AF_INET6 || family == AF_NETLINK)
+        return 0;  /* the protocol is the family's to check */
     if (family != AF_UNIX)
         return -EAFNOSUPPORT;
     if (protocol != 0 && protocol != PF_UNIX)
@@ -74,7 +85,13 @@ static SYSCALL_HANDLER(socket)
         return error;
     struct vfs_file *file;
     struct vfs_unix_credentials credentials = credentials_of(task);
-    error = vfs_unix_socket_create(type & 0xf, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &credentials, &file);
+    int file_flags = (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
+    if (family == AF_INET || family == AF_INET6)
+        error = vfs_inet_socket_create(family, type & 0xf, protocol, file_flags, task->credentials.euid, &file);
+    else if (family == AF_NETLINK)
+        error = vfs_netlink_socket_create(type & 0xf, protocol, file_flags, &file);
+    else
+        error = vfs_unix_socket_create(type & 0xf, file_flags, &credentials, &file);
     if (error < 0)
         return error;
     return install(task, file, type & SOCK_CLOEXEC);
@@ -86,6 +103,8 @@ static SYSCALL_HANDLER(socketpair)
     long error = check_family_and_type(family, type, protocol);
     if (error < 0)
         return error;
+    if (family == AF_INET || family == AF_INET6 || family == AF_NETLINK)
+        return -EOPNOTSUPP;  /* socketpair is AF_UNIX's alone */
     struct vfs_file *first, *second;
     struct vfs_unix_credentials credentials = credentials_of(task);
     error = vfs_unix_socketpair(type & 0xf, (type & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &credentials, &first, &second);
@@ -110,21 +129,24 @@ static SYSCALL_HANDLER(socketpair)
     return 0;
 }
 
-static long copy_address_in(struct task *task, uint64_t address, uint64_t length, struct sockaddr_un *out)
+/* A sockaddr from the task, as Linux's move_addr_to_kernel: at most a sockaddr_storage. AF_UNIX looks no further
+ * than sun_path, so its length is cut to a sockaddr_un. */
+static long copy_address_in(struct task *task, struct vfs_file *file, uint64_t address, uint64_t length,
+                            struct sockaddr_storage *out)
 {
     if ((int)length < 0 || length > sizeof(struct sockaddr_storage))
         return -EINVAL;
     memset(out, 0, sizeof(*out));
-    if (length > sizeof(*out))
-        length = sizeof(*out);  /* AF_UNIX looks no further than sun_path */
-    if (task_copy_in(task, out, address, length) < 0)
+    if (length && task_copy_in(task, out, address, length) < 0)
         return -EFAULT;
+    if (vfs_file_is_unix_socket(file) && length > sizeof(struct sockaddr_un))
+        length = sizeof(struct sockaddr_un);
     return (long)length;
 }
 
 /* Write an address out as Linux does: truncate to the caller's buffer, report the full length. */
 static long copy_address_out(struct task *task, uint64_t address, uint64_t length_address,
-                             const struct sockaddr_un *name, socklen_t length)
+                             const struct sockaddr_storage *name, socklen_t length)
 {
     if (!address)
         return 0;
@@ -145,12 +167,16 @@ static SYSCALL_HANDLER(bind)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    struct sockaddr_un address;
-    long length = copy_address_in(task, ARG(1), ARG(2), &address);
-    if (length >= 0) {
+    struct sockaddr_storage address;
+    long length = copy_address_in(task, file, ARG(1), ARG(2), &address);
+    if (length >= 0 && is_inet(file)) {
+        length = vfs_inet_bind(file, &address, (socklen_t)length, task->credentials.euid == 0);
+    } else if (length >= 0 && is_netlink(file)) {
+        length = vfs_netlink_bind(file, &address, (socklen_t)length, task_pid(task));
+    } else if (length >= 0) {
         struct vfs_context ctx;
         task_vfs_context(task, &ctx);
-        length = vfs_unix_bind(&ctx, file, &address, (socklen_t)length);
+        length = vfs_unix_bind(&ctx, file, (struct sockaddr_un *)&address, (socklen_t)length);
     }
     vfs_file_put(file);
     return length < 0 ? length : 0;
@@ -162,7 +188,9 @@ static SYSCALL_HANDLER(listen)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    error = vfs_unix_listen(file, (int)ARG(1));
+    error = is_netlink(file) ? -EOPNOTSUPP
+            : is_inet(file)  ? vfs_inet_listen(file, (int)ARG(1))
+                             : vfs_unix_listen(file, (int)ARG(1));
     vfs_file_put(file);
     return error;
 }
@@ -173,12 +201,23 @@ static SYSCALL_HANDLER(connect)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    struct sockaddr_un address;
-    long length = copy_address_in(task, ARG(1), ARG(2), &address);
-    if (length >= 0) {
+    struct sockaddr_storage address;
+    long length = copy_address_in(task, file, ARG(1), ARG(2), &address);
+    if (length >= 0 && is_netlink(file)) {
+        length = vfs_netlink_connect(file, &address, (socklen_t)length, task_pid(task));
+    } else if (length >= 0 && is_inet(file)) {
+        bool blocking = !nonblocking(file, 0);
+        length = vfs_inet_connect(file, &address, (socklen_t)length, !blocking);
+        if (length == -EINPROGRESS && blocking) {
+            /* The connection completes (or fails) when the listener has room: wait and ask again. */
+            long waited = task_wait_file(task, file, POLLOUT);
+            vfs_file_put(file);
+            return waited;
+        }
+    } else if (length >= 0) {
         struct vfs_context ctx;
         task_vfs_context(task, &ctx);
-        length = vfs_unix_connect(&ctx, file, &address, (socklen_t)length);
+        length = vfs_unix_connect(&ctx, file, (struct sockaddr_un *)&address, (socklen_t)length);
     }
     vfs_file_put(file);
     return length < 0 ? length : 0;
@@ -193,7 +232,9 @@ static long accept_common(struct task *task, const struct syscall_args *args, in
     if (error < 0)
         return error;
     struct vfs_file *accepted;
-    error = vfs_unix_accept(file, (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0, &accepted);
+    int accepted_flags = (flags & SOCK_NONBLOCK) ? O_NONBLOCK : 0;
+    error = is_netlink(file) ? -EOPNOTSUPP : is_inet(file) ? vfs_inet_accept(file, accepted_flags, &accepted)
+                          : vfs_unix_accept(file, accepted_flags, &accepted);
     if (error == -EAGAIN && !nonblocking(file, 0)) {
         error = task_wait_file(task, file, POLLIN);
         vfs_file_put(file);
@@ -203,9 +244,13 @@ static long accept_common(struct task *task, const struct syscall_args *args, in
         vfs_file_put(file);
         return error;
     }
-    struct sockaddr_un peer;
-    socklen_t peer_length;
-    vfs_unix_name(accepted, true, &peer, &peer_length);
+    struct sockaddr_storage peer;
+    socklen_t peer_length = 0;
+    if (is_inet(accepted) ? vfs_inet_name(accepted, true, &peer, &peer_length) < 0
+                          : vfs_unix_name(accepted, true, &peer, &peer_length) < 0) {
+        /* An inet connection reset before accept still has its address; nothing else fails here. */
+        memset(&peer, 0, sizeof(peer));
+    }
     /* The connecting end is usually unnamed: report just the family, as Linux does. */
     vfs_file_get(accepted);
     int fd = install(task, accepted, flags & SOCK_CLOEXEC);
@@ -227,9 +272,11 @@ static long name_common(struct task *task, const struct syscall_args *args, bool
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    struct sockaddr_un name;
+    struct sockaddr_storage name;
     socklen_t length;
-    error = vfs_unix_name(file, peer, &name, &length);
+    error = is_netlink(file) ? vfs_netlink_name(file, peer, &name, &length)
+            : is_inet(file)  ? vfs_inet_name(file, peer, &name, &length)
+                             : vfs_unix_name(file, peer, &name, &length);
     if (error == 0)
         error = copy_address_out(task, ARG(1), ARG(2), &name, length);
     vfs_file_put(file);
@@ -245,9 +292,28 @@ static SYSCALL_HANDLER(shutdown)
     long error = socket_file(task, (int)ARG(0), &file);
     if (error < 0)
         return error;
-    error = vfs_unix_shutdown(file, (int)ARG(1));
+    error = is_netlink(file) ? -EOPNOTSUPP
+            : is_inet(file)  ? vfs_inet_shutdown(file, (int)ARG(1))
+                             : vfs_unix_shutdown(file, (int)ARG(1));
     vfs_file_put(file);
     return error;
+}
+
+#define OPTION_VALUE_MAXIMUM 64  /* larger than any option value an inet socket has */
+
+static long inet_get_option(struct task *task, struct vfs_file *file, int level, int option, int length,
+                            const struct syscall_args *args)
+{
+    uint8_t bytes[OPTION_VALUE_MAXIMUM] = {0};
+    socklen_t room = (socklen_t)MIN((size_t)length, sizeof(bytes));
+    long error = is_netlink(file) ? vfs_netlink_get_option(file, level, option, bytes, &room)
+                                  : vfs_inet_get_option(file, level, option, bytes, &room);
+    if (error < 0)
+        return error;
+    if (room && task_copy_out(task, ARG(3), bytes, room) < 0)
+        return -EFAULT;
+    int written = (int)room;
+    return task_copy_out(task, ARG(4), &written, sizeof(written)) < 0 ? -EFAULT : 0;
 }
 
 static SYSCALL_HANDLER(getsockopt)
@@ -265,6 +331,11 @@ static SYSCALL_HANDLER(getsockopt)
     if (length < 0) {
         vfs_file_put(file);
         return -EINVAL;
+    }
+    if (is_inet(file) || is_netlink(file)) {
+        long result = inet_get_option(task, file, level, option, length, args);
+        vfs_file_put(file);
+        return result;
     }
     int value = 0;
     struct vfs_unix_credentials peer;
@@ -293,7 +364,18 @@ static SYSCALL_HANDLER(setsockopt)
         return error;
     int level = (int)ARG(1), option = (int)ARG(2);
     int value = 0;
-    if (level != SOL_SOCKET) {
+    if (is_inet(file) || is_netlink(file)) {
+        uint8_t bytes[OPTION_VALUE_MAXIMUM] = {0};
+        int length = (int)ARG(4);
+        if (length < 0)
+            error = -EINVAL;
+        else if (length && task_copy_in(task, bytes, ARG(3), MIN((size_t)length, sizeof(bytes))) < 0)
+            error = -EFAULT;
+        else if (is_netlink(file))
+            error = vfs_netlink_set_option(file, level, option, bytes, (socklen_t)MIN((size_t)length, sizeof(bytes)));
+        else
+            error = vfs_inet_set_option(file, level, option, bytes, (socklen_t)MIN((size_t)length, sizeof(bytes)));
+    } else if (level != SOL_SOCKET) {
         error = -EOPNOTSUPP;
     } else if (ARG(4) < sizeof(int)) {
         error = -EINVAL;
@@ -310,7 +392,8 @@ static SYSCALL_HANDLER(setsockopt)
 
 struct message_buffers {
     uint8_t *data;
-    size_t length;
+    size_t length;  /* what data holds: the task's first bytes, at most TRANSFER_MAXIMUM */
+    size_t total;   /* the task's whole length */
     struct iovec iov[IOV_MAXIMUM];
     int iov_count;
 };
@@ -331,6 +414,7 @@ static long gather(struct task *task, uint64_t iov_address, uint64_t iov_count, 
         if (total > SSIZE_MAX)
             return -EINVAL;
     }
+    buffers->total = total;
     buffers->length = MIN(total, (size_t)TRANSFER_MAXIMUM);
     buffers->data = xcalloc(buffers->length ? buffers->length : 1, 1);
     if (!copy_data)
@@ -341,6 +425,23 @@ static long gather(struct task *task, uint64_t iov_address, uint64_t iov_count, 
         if (task_copy_in(task, buffers->data + done, (uint64_t)buffers->iov[i].iov_base, chunk) < 0)
             return -EFAULT;
         done += chunk;
+    }
+    return 0;
+}
+
+/* Copy the task's bytes [start, start + length) of its iovec into buffers->data (length <= buffers->length). */
+static long gather_range(struct task *task, struct message_buffers *buffers, size_t start, size_t length)
+{
+    size_t position = 0, end = start + length;
+    for (int i = 0; i < buffers->iov_count && position < end; i++) {
+        size_t segment_end = position + buffers->iov[i].iov_len;
+        if (segment_end > start) {
+            size_t from = MAX(start, position), to = MIN(end, segment_end);
+            if (to > from && task_copy_in(task, buffers->data + (from - start),
+                                          (uint64_t)buffers->iov[i].iov_base + (from - position), to - from) < 0)
+                return -EFAULT;
+        }
+        position = segment_end;
     }
     return 0;
 }
@@ -444,7 +545,7 @@ static long parse_control(struct task *task, uint64_t control, uint64_t control_
     return error;
 }
 
-static long send_common(struct task *task, int fd, const struct message_buffers *buffers, int flags,
+static long send_common(struct task *task, int fd, struct message_buffers *buffers, int flags,
                         uint64_t to_address, uint64_t to_length, uint64_t control, uint64_t control_length)
 {
     if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE | MSG_CONFIRM | MSG_DONTROUTE | MSG_OOB))
@@ -455,10 +556,10 @@ static long send_common(struct task *task, int fd, const struct message_buffers 
     long error = socket_file(task, fd, &file);
     if (error < 0)
         return error;
-    struct sockaddr_un to;
+    struct sockaddr_storage to;
     long to_size = 0;
     if (to_address) {
-        to_size = copy_address_in(task, to_address, to_length, &to);
+        to_size = copy_address_in(task, file, to_address, to_length, &to);
         if (to_size < 0) {
             vfs_file_put(file);
             return to_size;
@@ -480,14 +581,48 @@ static long send_common(struct task *task, int fd, const struct message_buffers 
         .credentials = has_credentials ? &credentials : NULL, .to = to_address ? &to : NULL,
         .to_length = (socklen_t)to_size, .context = &ctx,
     };
-    ssize_t sent = vfs_unix_send(file, &request);
+    if (is_inet(file) && vfs_inet_socket_type(file) == SOCK_STREAM)
+        request.to = NULL;  /* TCP ignores a destination address (there is no fast open here) */
+    /* A blocking send on a TCP socket takes everything, waiting for room as often as needed (tcp_sendmsg); how
+     * much went is kept across the waits, and a signal or an error then ends the call with that count. */
+    bool whole = is_inet(file) && vfs_inet_socket_type(file) == SOCK_STREAM && !nonblocking(file, flags);
+    uint64_t *progress = task_syscall_restart_state(task);
+    size_t done = whole ? (size_t)MIN(progress[0], (uint64_t)buffers->total) : 0;
+    ssize_t sent;
+    for (;;) {
+        if (whole) {
+            /* The window of the task's bytes from done on (the first window was copied by the caller). */
+            request.length = MIN(buffers->total - done, (size_t)TRANSFER_MAXIMUM);
+            if (done > 0 && gather_range(task, buffers, done, request.length) < 0) {
+                sent = -EFAULT;
+                break;
+            }
+        }
+        sent = is_netlink(file) ? vfs_netlink_send(file, &request)
+               : is_inet(file)  ? vfs_inet_send(file, &request)
+                                : vfs_unix_send(file, &request);
+        if (!whole || sent <= 0)
+            break;
+        done += (size_t)sent;
+        progress[0] = done;
+        if (done == buffers->total)
+            break;
+    }
     for (size_t i = 0; i < rights_count; i++)
         vfs_file_put(rights[i]);
     free(rights);
     if (sent == -EAGAIN && !nonblocking(file, flags)) {
+        task->interrupted_result = (long)done;  /* 0: the usual restart rules */
         long waited = task_wait_file(task, file, POLLOUT);
         vfs_file_put(file);
         return waited;
+    }
+    if (whole) {
+        progress[0] = 0;
+        if (done > 0) {
+            vfs_file_put(file);
+            return (long)done;
+        }
     }
     if (sent == -EPIPE && !(flags & MSG_NOSIGNAL))
         task_send_signal(task, SIGPIPE);
@@ -510,8 +645,11 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     /* MSG_WAITALL on a stream: each chunk goes to the task as it comes, and how much has is kept across the
      * waits in between; a signal then ends the call with that count, an end of stream or error with it too. */
     int socket_type = 0;
-    bool wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) &&
-                    vfs_unix_get_option(file, SO_TYPE, &socket_type, NULL) == 0 && socket_type == SOCK_STREAM;
+    if (is_inet(file))
+        socket_type = vfs_inet_socket_type(file);
+    else if (vfs_file_is_unix_socket(file))
+        vfs_unix_get_option(file, SO_TYPE, &socket_type, NULL);
+    bool wait_all = (flags & MSG_WAITALL) && !(flags & MSG_PEEK) && socket_type == SOCK_STREAM;
     uint64_t *progress = task_syscall_restart_state(task);
     size_t done = wait_all ? (size_t)progress[0] : 0;
     struct vfs_unix_receive request;
@@ -519,7 +657,9 @@ static long receive_common(struct task *task, int fd, struct message_buffers *bu
     for (;;) {
         request = (struct vfs_unix_receive){.data = buffers->data + done, .length = buffers->length - done,
                                             .flags = flags};
-        received = vfs_unix_receive(file, &request);
+        received = is_netlink(file) ? vfs_netlink_receive(file, &request)
+                   : is_inet(file)  ? vfs_inet_receive(file, &request)
+                                    : vfs_unix_receive(file, &request);
         if (!wait_all || received <= 0)
             break;
         if (scatter_range(task, buffers, done, done + (size_t)received) < 0) {
@@ -617,8 +757,20 @@ static SYSCALL_HANDLER(sendto)
     memset(&buffers, 0, sizeof(buffers));
     if (ARG(2) > SSIZE_MAX)
         return -EINVAL;
+    /* Linux checks the buffer's range (import_ubuf) before it looks at the socket. */
+    if (!syscall_user_range_ok(ARG(1), MIN(ARG(2), (uint64_t)MAX_RW_COUNT)))
+        return -EFAULT;
+    /* UDP refuses a datagram longer than an IP packet before it reads a byte of it. */
+    struct vfs_file *file;
+    if (socket_file(task, (int)ARG(0), &file) == 0) {
+        bool too_long = is_inet(file) && vfs_inet_socket_type(file) == SOCK_DGRAM && ARG(2) > 0xffff;
+        vfs_file_put(file);
+        if (too_long)
+            return -EMSGSIZE;
+    }
     buffers.iov[0] = single;
     buffers.iov_count = 1;
+    buffers.total = ARG(2);
     buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);
     buffers.data = xcalloc(buffers.length ? buffers.length : 1, 1);
     long result = task_copy_in(task, buffers.data, ARG(1), buffers.length) < 0 ? -EFAULT
@@ -631,6 +783,8 @@ static SYSCALL_HANDLER(recvfrom)
 {
     struct message_buffers buffers;
     memset(&buffers, 0, sizeof(buffers));
+    if (!syscall_user_range_ok(ARG(1), MIN(ARG(2), (uint64_t)MAX_RW_COUNT)))
+        return -EFAULT;
     buffers.iov[0] = (struct iovec){(void *)ARG(1), ARG(2)};
     buffers.iov_count = 1;
     buffers.length = MIN(ARG(2), (uint64_t)TRANSFER_MAXIMUM);
@@ -811,6 +965,101 @@ static SYSCALL_HANDLER(recvmmsg)
             return -EFAULT;
     }
     return (long)done;
+}
+
+/* ---- the loopback interface, as the SIOCGIF* ioctls show it ---- */
+
+#define LOOPBACK_NAME "lo"
+#define LOOPBACK_INDEX 1
+#define LOOPBACK_MTU 65536
+#define LOOPBACK_FLAGS (IFF_UP | IFF_LOOPBACK | IFF_RUNNING)
+
+static void put_ipv4(struct sockaddr *out, uint32_t address_host_order)
+{
+    struct sockaddr_in v4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(address_host_order)};
+    memcpy(out, &v4, sizeof(v4));
+}
+
+/* SIOCGIFCONF: the IPv4 interfaces, as many whole struct ifreq as fit; with no buffer, the size needed. */
+static long interface_list(struct task *task, uint64_t argument)
+{
+    struct ifconf list;
+    if (task_copy_in(task, &list, argument, sizeof(list)) < 0)
+        return -EFAULT;
+    if (list.ifc_buf == NULL) {
+        list.ifc_len = sizeof(struct ifreq);
+    } else {
+        int room = list.ifc_len;
+        list.ifc_len = 0;
+        if (room >= (int)sizeof(struct ifreq)) {
+            struct ifreq entry;
+            memset(&entry, 0, sizeof(entry));
+            strcpy(entry.ifr_name, LOOPBACK_NAME);
+            put_ipv4(&entry.ifr_addr, INADDR_LOOPBACK);
+            if (task_copy_out(task, (uint64_t)list.ifc_buf, &entry, sizeof(entry)) < 0)
+                return -EFAULT;
+            list.ifc_len = sizeof(entry);
+        }
+    }
+    return task_copy_out(task, argument + offsetof(struct ifconf, ifc_len), &list.ifc_len, sizeof(list.ifc_len)) < 0
+               ? -EFAULT : 0;
+}
+
+long syscall_socket_ioctl(struct task *task, struct vfs_file *file, unsigned long command, uint64_t argument)
+{
+    if (!vfs_file_is_unix_socket(file) && !vfs_file_is_inet_socket(file))
+        return -ENOTTY;
+    bool ipv4 = false;
+    if (is_inet(file)) {
+        int family = 0;
+        socklen_t size = sizeof(family);
+        vfs_inet_get_option(file, SOL_SOCKET, SO_DOMAIN, &family, &size);
+        ipv4 = family == AF_INET;
+    }
+    switch (command) {
+    case SIOCOUTQ: {
+        int32_t count;
+        long error = vfs_ioctl(file, TIOCOUTQ, &count, sizeof(count));
+        if (error < 0)
+            return error;
+        return task_copy_out(task, argument, &count, sizeof(count)) < 0 ? -EFAULT : 0;
+    }
+    case SIOCGIFCONF:
+        return interface_list(task, argument);
+    case SIOCGIFNAME: case SIOCGIFFLAGS: case SIOCGIFINDEX: case SIOCGIFMTU: case SIOCGIFHWADDR: case SIOCGIFTXQLEN:
+    case SIOCGIFADDR: case SIOCGIFNETMASK:
+        break;
+    default:
+        return -ENOTTY;
+    }
+    if ((command == SIOCGIFADDR || command == SIOCGIFNETMASK) && !ipv4)
+        return -ENOTTY;  /* only the IPv4 layer answers these (devinet_ioctl) */
+    struct ifreq request;
+    if (task_copy_in(task, &request, argument, sizeof(request)) < 0)
+        return -EFAULT;
+    request.ifr_name[IFNAMSIZ - 1] = '\0';
+    if (command == SIOCGIFNAME) {
+        if (request.ifr_ifindex != LOOPBACK_INDEX)
+            return -ENODEV;
+        memset(request.ifr_name, 0, sizeof(request.ifr_name));
+        strcpy(request.ifr_name, LOOPBACK_NAME);
+    } else {
+        if (strcmp(request.ifr_name, LOOPBACK_NAME) != 0)
+            return -ENODEV;
+        switch (command) {
+        case SIOCGIFFLAGS: request.ifr_flags = LOOPBACK_FLAGS; break;
+        case SIOCGIFINDEX: request.ifr_ifindex = LOOPBACK_INDEX; break;
+        case SIOCGIFMTU: request.ifr_mtu = LOOPBACK_MTU; break;
+        case SIOCGIFTXQLEN: request.ifr_qlen = 1000; break;
+        case SIOCGIFHWADDR:
+            memset(&request.ifr_hwaddr, 0, sizeof(request.ifr_hwaddr));
+            request.ifr_hwaddr.sa_family = ARPHRD_LOOPBACK;
+            break;
+        case SIOCGIFADDR: put_ipv4(&request.ifr_addr, INADDR_LOOPBACK); break;
+        case SIOCGIFNETMASK: put_ipv4(&request.ifr_netmask, 0xff000000U); break;
+        }
+    }
+    return task_copy_out(task, argument, &request, sizeof(request)) < 0 ? -EFAULT : 0;
 }
 
 const struct syscall_binding syscall_bindings_socket[] = {

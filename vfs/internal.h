@@ -399,4 +399,38 @@ void tmpfs_data_free(struct tmpfs_data *data);
 uint64_t tmpfs_data_blocks(const struct tmpfs_data *data); /* 512-byte blocks the host holds */
 int tmpfs_data_map(struct tmpfs_data *data, uint64_t offset, uint64_t length, struct vfs_shared_pages *out);
 
+/* ---- IPv4/IPv6 loopback addresses and ports (inet_address.c) ---- */
+struct inet_endpoint {
+    uint8_t address[16];  /* IPv6 form; an IPv4 address is kept v4-mapped (::ffff:a.b.c.d) */
+    uint16_t port;        /* host order */
+};
+struct inet_port_user {
+    struct list_node node;  /* in inet_port_table.users */
+    int family;             /* the socket's: AF_INET or AF_INET6 */
+    int protocol;           /* IPPROTO_TCP or IPPROTO_UDP */
+    struct inet_endpoint endpoint;
+    bool v6only, reuse_address, reuse_port, listening;
+    uint32_t uid;           /* SO_REUSEPORT shares only among one user's sockets */
+    void *owner;            /* the socket */
+};
+struct inet_port_table {
+    struct list_node users;
+    uint16_t ephemeral_low, ephemeral_high, next_ephemeral;
+};
+void inet_endpoint_set_v4(struct inet_endpoint *endpoint, const void *address_network_order, uint16_t port);
+bool inet_address_is_v4(const uint8_t address[16]);
+bool inet_address_is_any(const uint8_t address[16]);
+bool inet_address_is_loopback(const uint8_t address[16]);
+void inet_port_table_init(struct inet_port_table *table, uint16_t low, uint16_t high);
+bool inet_ports_conflict(const struct inet_port_table *table, const struct inet_port_user *candidate);
+/* Port 0 takes an ephemeral port. -EADDRINUSE on a conflict or a full range. */
+int inet_ports_bind(struct inet_port_table *table, struct inet_port_user *user);
+void inet_ports_unbind(struct inet_port_user *user);
+/* Who receives traffic for destination: an exact address before a wildcard. */
+struct inet_port_user *inet_ports_find(const struct inet_port_table *table, int protocol,
+                                       const struct inet_endpoint *destination, bool listening_only);
+
+/* The sockfs inode every socket's file points at. */
+struct vfs_inode *vfs_socket_inode_new(void);
+
 #endif

@@ -60,6 +60,8 @@ static struct vfs_superblock *sockfs_superblock(void)
     return superblock;
 }
 
+struct vfs_inode *vfs_socket_inode_new(void) { return vfs_inode_new(sockfs_superblock(), S_IFSOCK | 0777, NULL, NULL); }
+
 static struct unix_socket *socket_of(struct vfs_file *file) { return file->private_data; }
 
 static void message_free(struct unix_message *message)
@@ -88,7 +90,7 @@ static struct unix_socket *unix_socket_new(int type, const struct vfs_unix_crede
     wait_queue_init(&socket->queue);
     socket->receive_buffer = socket->send_buffer = UNIX_BUFFER_DEFAULT;
     socket->credentials = *credentials;
-    socket->inode = vfs_inode_new(sockfs_superblock(), S_IFSOCK | 0777, NULL, NULL);
+    socket->inode = vfs_socket_inode_new();
     return socket;
 }
 
@@ -481,7 +483,7 @@ int vfs_unix_accept(struct vfs_file *file, int flags, struct vfs_file **out)
     return 0;
 }
 
-int vfs_unix_name(struct vfs_file *file, bool peer, struct sockaddr_un *address, socklen_t *length)
+int vfs_unix_name(struct vfs_file *file, bool peer, struct sockaddr_storage *storage, socklen_t *length)
 {
     struct unix_socket *socket = socket_of(file);
     const struct unix_socket *named = socket;
@@ -492,7 +494,8 @@ int vfs_unix_name(struct vfs_file *file, bool peer, struct sockaddr_un *address,
         if (!named)
             return -ENOTCONN;
     }
-    memset(address, 0, sizeof(*address));
+    struct sockaddr_un *address = (struct sockaddr_un *)storage;
+    memset(storage, 0, sizeof(*storage));
     address->sun_family = AF_UNIX;
     *length = sizeof(sa_family_t);
     if (named->address_length) {
@@ -572,7 +575,8 @@ ssize_t vfs_unix_send(struct vfs_file *file, const struct vfs_unix_send *request
     struct unix_socket *receiver;
     if (socket->type == SOCK_DGRAM) {
         if (request->to) {
-            int error = lookup_target(request->context, request->to, request->to_length, &receiver);
+            int error = lookup_target(request->context, (const struct sockaddr_un *)request->to, request->to_length,
+                                      &receiver);
             if (error < 0)
                 return error;
             if (receiver->type != SOCK_DGRAM)

@@ -314,7 +314,7 @@ struct vfs_unix_send {
     struct vfs_file *const *rights;   /* SCM_RIGHTS: files to pass (the message takes its own references) */
     size_t rights_count;
     const struct vfs_unix_credentials *credentials; /* SCM_CREDENTIALS, already validated; NULL: the socket's */
-    const struct sockaddr_un *to;      /* datagram destination, or NULL */
+    const void *to;                    /* datagram destination (a sockaddr of the socket's family), or NULL */
     socklen_t to_length;
     const struct vfs_context *context; /* to resolve path names in to */
 };
@@ -327,7 +327,7 @@ struct vfs_unix_receive {
     size_t rights_count;
     struct vfs_unix_credentials credentials;  /* out: the sender's */
     bool credentials_present;                 /* out: SO_PASSCRED is on */
-    struct sockaddr_un from;                  /* out: the sender's name */
+    struct sockaddr_storage from;             /* out: the sender's name (or address) */
     socklen_t from_length;
 };
 bool vfs_file_is_unix_socket(struct vfs_file *file);
@@ -340,11 +340,42 @@ int vfs_unix_listen(struct vfs_file *socket, int backlog);
 int vfs_unix_connect(const struct vfs_context *ctx, struct vfs_file *socket, const struct sockaddr_un *address,
                      socklen_t length);
 int vfs_unix_accept(struct vfs_file *listener, int flags, struct vfs_file **out);
-int vfs_unix_name(struct vfs_file *socket, bool peer, struct sockaddr_un *address, socklen_t *length);
+int vfs_unix_name(struct vfs_file *socket, bool peer, struct sockaddr_storage *address, socklen_t *length);
 int vfs_unix_shutdown(struct vfs_file *socket, int how);
 int vfs_unix_get_option(struct vfs_file *socket, int option, int *value, struct vfs_unix_credentials *peer);
 int vfs_unix_set_option(struct vfs_file *socket, int option, int value);
 ssize_t vfs_unix_send(struct vfs_file *socket, const struct vfs_unix_send *request);
 ssize_t vfs_unix_receive(struct vfs_file *socket, struct vfs_unix_receive *request);
+
+/* ---- IPv4/IPv6 sockets on the loopback interface only (inet_socket.c) ----
+ * Same conventions as AF_UNIX; the send/receive requests are shared (rights and credentials unused). */
+bool vfs_file_is_inet_socket(struct vfs_file *file);
+int vfs_inet_socket_create(int family, int type, int protocol, int flags, uint32_t uid, struct vfs_file **out);
+/* privileged: may bind ports below 1024 (CAP_NET_BIND_SERVICE). */
+int vfs_inet_bind(struct vfs_file *socket, const void *address, socklen_t length, bool privileged);
+int vfs_inet_listen(struct vfs_file *socket, int backlog);
+/* -EINPROGRESS: still connecting (a blocking caller waits for POLLOUT and calls again). */
+int vfs_inet_connect(struct vfs_file *socket, const void *address, socklen_t length, bool nonblocking);
+int vfs_inet_accept(struct vfs_file *listener, int flags, struct vfs_file **out);
+int vfs_inet_name(struct vfs_file *socket, bool peer, struct sockaddr_storage *address, socklen_t *length);
+int vfs_inet_shutdown(struct vfs_file *socket, int how);
+/* Option values as bytes, as the application passes them; *length in: room, out: written. */
+int vfs_inet_get_option(struct vfs_file *socket, int level, int option, void *value, socklen_t *length);
+int vfs_inet_set_option(struct vfs_file *socket, int level, int option, const void *value, socklen_t length);
+ssize_t vfs_inet_send(struct vfs_file *socket, const struct vfs_unix_send *request);
+ssize_t vfs_inet_receive(struct vfs_file *socket, struct vfs_unix_receive *request);
+int vfs_inet_socket_type(struct vfs_file *socket);  /* SOCK_STREAM or SOCK_DGRAM */
+
+/* ---- AF_NETLINK NETLINK_ROUTE: the loopback interface's links and addresses (netlink_socket.c) ---- */
+bool vfs_file_is_netlink_socket(struct vfs_file *file);
+int vfs_netlink_socket_create(int type, int protocol, int flags, struct vfs_file **out);
+/* process: the caller's tgid, the first port id an automatic bind tries */
+int vfs_netlink_bind(struct vfs_file *socket, const void *address, socklen_t length, int32_t process);
+int vfs_netlink_connect(struct vfs_file *socket, const void *address, socklen_t length, int32_t process);
+int vfs_netlink_name(struct vfs_file *socket, bool peer, struct sockaddr_storage *address, socklen_t *length);
+ssize_t vfs_netlink_send(struct vfs_file *socket, const struct vfs_unix_send *request);
+ssize_t vfs_netlink_receive(struct vfs_file *socket, struct vfs_unix_receive *request);
+int vfs_netlink_get_option(struct vfs_file *socket, int level, int option, void *value, socklen_t *length);
+int vfs_netlink_set_option(struct vfs_file *socket, int level, int option, const void *value, socklen_t length);
 
 #endif
