@@ -318,6 +318,12 @@ static struct vfs_file *get_fd_file(int32_t pid, int fd)
     return table ? vfs_fd_get(table, fd) : NULL;
 }
 
+static int fd_close_on_exec(int32_t pid, int fd)
+{
+    struct vfs_fd_table *table = fd_table_of(pid);
+    return table ? vfs_fd_get_close_on_exec(table, fd) : -ENOENT;
+}
+
 const struct vfs_procfs_provider sentry_procfs_provider = {
     .list_processes = list_processes,
     .list_threads = list_threads,
@@ -326,4 +332,5 @@ const struct vfs_procfs_provider sentry_procfs_provider = {
     .list_fds = list_fds,
     .read_fd_link = read_fd_link,
     .get_fd_file = get_fd_file,
+    .fd_close_on_exec = fd_close_on_exec,
 };

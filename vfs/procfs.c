@@ -12,6 +12,7 @@ enum proc_kind {
     PROC_PID_DIR,     /* /proc/PID and /proc/PID/task/TID */
     PROC_TASK_DIR,    /* /proc/PID/task */
     PROC_FD_DIR,      /* /proc/PID/fd */
+    PROC_FDINFO_DIR,  /* /proc/PID/fdinfo */
     PROC_FILE,        /* content from the provider: name relative to /proc/PID, or below /proc for pid 0 */
     PROC_MOUNTS_FILE, /* /proc/PID/mounts: from the mount tree */
     PROC_MOUNTINFO_FILE, /* /proc/PID/mountinfo: likewise */
@@ -20,6 +21,7 @@ enum proc_kind {
     PROC_SELF,
     PROC_THREAD_SELF,
     PROC_FD_LINK,
+    PROC_FDINFO_FILE, /* /proc/PID/fdinfo/N: position, flags, mount and inode of that open file */
 };
 
 struct proc_node {
@@ -84,6 +86,7 @@ static const struct proc_entry process_entries[] = {
     {"cwd", S_IFLNK | 0777, PROC_LINK},
     {"root", S_IFLNK | 0777, PROC_LINK},
     {"fd", S_IFDIR | 0555, PROC_FD_DIR},
+    {"fdinfo", S_IFDIR | 0555, PROC_FDINFO_DIR},
     {"task", S_IFDIR | 0555, PROC_TASK_DIR},
 };
 
@@ -313,7 +316,8 @@ static int proc_lookup(struct vfs_dentry *dir, const char *name, struct vfs_inod
         *inode_out = proc_inode_new(dir_inode->sb, S_IFDIR | 0555, &child);
         return 0;
     }
-    case PROC_FD_DIR: {
+    case PROC_FD_DIR:
+    case PROC_FDINFO_DIR: {
         if (!parse_number(name, &number))
             return -ENOENT;
         int *fds;
@@ -327,8 +331,14 @@ static int proc_lookup(struct vfs_dentry *dir, const char *name, struct vfs_inod
         free(fds);
         if (!found)
             return -ENOENT;
-        child.kind = PROC_FD_LINK;
         child.fd = number;
+        if (parent->kind == PROC_FDINFO_DIR) {
+            child.kind = PROC_FDINFO_FILE;
+            snprintf(child.name, sizeof(child.name), "fdinfo/%d", number);
+            *inode_out = proc_inode_new(dir_inode->sb, S_IFREG | 0444, &child);
+            return 0;
+        }
+        child.kind = PROC_FD_LINK;
         snprintf(child.name, sizeof(child.name), "fd/%d", number);
         *inode_out = proc_inode_new(dir_inode->sb, fd_link_mode(provider, parent->pid, number), &child);
         return 0;
@@ -400,17 +410,19 @@ static int proc_iterate(struct vfs_file *file, int64_t position, struct vfs_dir_
         }
         break;
     }
-    case PROC_FD_DIR: {
+    case PROC_FD_DIR:
+    case PROC_FDINFO_DIR: {
         size_t count = 0;
         int error = fd_list(provider, node->pid, &fds, &count);
         if (error < 0)
             return error;
+        bool info = node->kind == PROC_FDINFO_DIR;
         for (size_t entry = 0; entry < count; entry++) {
-            child.kind = PROC_FD_LINK;
+            child.kind = info ? PROC_FDINFO_FILE : PROC_FD_LINK;
             child.fd = fds[entry];
-            snprintf(child.name, sizeof(child.name), "fd/%d", fds[entry]);
+            snprintf(child.name, sizeof(child.name), info ? "fdinfo/%d" : "fd/%d", fds[entry]);
             snprintf(name, sizeof(name), "%d", fds[entry]);
-            EMIT(name, S_IFLNK);
+            EMIT(name, info ? S_IFREG : S_IFLNK);
         }
         break;
     }
@@ -498,6 +510,24 @@ static int default_global_content(const char *name, struct text_buffer *out)
     return -ENOENT;
 }
 
+/* /proc/PID/fdinfo/N as Linux's first lines: offset, open flags (with O_CLOEXEC when the fd has it, in
+ * octal), the mount's id and the inode number. */
+static int describe_fd(const struct vfs_procfs_provider *provider, int32_t pid, int fd, struct text_buffer *out)
+{
+    struct vfs_file *open_file = provider && provider->get_fd_file ? provider->get_fd_file(pid, fd) : NULL;
+    if (!open_file)
+        return -ENOENT;
+    int flags = vfs_file_status_flags(open_file);
+    if (provider->fd_close_on_exec && provider->fd_close_on_exec(pid, fd) > 0)
+        flags |= O_CLOEXEC;
+    int mount_id = open_file->path.mount ? open_file->path.mount->id : 0;
+    text_buffer_append(out, "pos:\t%lld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%llu\n", (long long)open_file->offset,
+                       (unsigned)flags, mount_id,
+                       (unsigned long long)(open_file->inode ? open_file->inode->inode_number : 0));
+    vfs_file_put(open_file);
+    return 0;
+}
+
 static int proc_open_file(struct vfs_file *file, const struct vfs_context *ctx)
 {
     /* /proc content here is never written: Linux's writable files (comm, sys knobs) are not emulated */
@@ -507,6 +537,8 @@ static int proc_open_file(struct vfs_file *file, const struct vfs_context *ctx)
     const struct vfs_procfs_provider *provider = provider_of(file->inode);
     file->ops = &vfs_snapshot_file_operations;
     int error;
+    if (node->kind == PROC_FDINFO_FILE)
+        return describe_fd(provider, node->pid, node->fd, &file->snapshot);
     if (node->kind == PROC_MOUNTS_FILE || node->kind == PROC_MOUNTINFO_FILE) {
         if (node->pid && !pid_exists(provider, node->pid))
             return -ENOENT;

@@ -78,6 +78,7 @@ struct vfs_procfs_provider {
     int (*read_fd_link)(int32_t pid, int fd, struct text_buffer *out);
     /* reopen /proc/PID/fd/N: a new reference to that open file description, or NULL */
     struct vfs_file *(*get_fd_file)(int32_t pid, int fd);
+    int (*fd_close_on_exec)(int32_t pid, int fd); /* 1 or 0, or -errno */
 };
 
 /* ---- files: open file descriptions ---- */

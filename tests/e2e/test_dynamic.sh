@@ -121,4 +121,17 @@ run_differential "git init, add, commit and log in a scratch directory (a fixed 
   git init -q -b main . && git config user.email e2e@example.org && git config user.name e2e
   echo hello > file && mkdir dir && echo deeper > dir/nested && git add . && git commit -q -m first
   echo more >> file && git commit -q -am second && git log --format="%H %s" && git status --short | wc -l'
+run_differential "/proc/self/fdinfo: position, flags (O_CLOEXEC, O_NONBLOCK), inode, one entry per fd" /usr/bin/python3 -c '
+import os
+fd = os.open("/etc/hostname", os.O_RDONLY)
+os.lseek(fd, 3, 0)
+info = dict(line.split(":\t", 1) for line in open(f"/proc/self/fdinfo/{fd}").read().splitlines()[:4])
+print(info["pos"], info["flags"].strip(), "mnt_id" in info, int(info["ino"]) == os.fstat(fd).st_ino)
+directory = os.open("/tmp", os.O_RDONLY | os.O_DIRECTORY)
+print(open(f"/proc/self/fdinfo/{directory}").read().splitlines()[1])
+read_end, write_end = os.pipe2(os.O_NONBLOCK)
+print(open(f"/proc/self/fdinfo/{write_end}").read().splitlines()[:2])
+os.set_inheritable(read_end, True)
+print(open(f"/proc/self/fdinfo/{read_end}").read().splitlines()[1])
+print(sorted(os.listdir("/proc/self/fdinfo")) == sorted(os.listdir("/proc/self/fd")))'
 e2e_finish
