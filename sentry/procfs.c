@@ -212,6 +212,48 @@ static int system_file(const char *name, struct text_buffer *out)
     return 0;
 }
 
+/* /proc/PID/limits in Linux's layout: the resource, soft and hard limits, and the unit. */
+static void process_limits(const struct thread_group *group, struct text_buffer *out)
+{
+    static const struct {
+        const char *name, *unit;
+    } limits[RLIM_NLIMITS] = {
+        [RLIMIT_CPU] = {"Max cpu time", "seconds"},
+        [RLIMIT_FSIZE] = {"Max file size", "bytes"},
+        [RLIMIT_DATA] = {"Max data size", "bytes"},
+        [RLIMIT_STACK] = {"Max stack size", "bytes"},
+        [RLIMIT_CORE] = {"Max core file size", "bytes"},
+        [RLIMIT_RSS] = {"Max resident set", "bytes"},
+        [RLIMIT_NPROC] = {"Max processes", "processes"},
+        [RLIMIT_NOFILE] = {"Max open files", "files"},
+        [RLIMIT_MEMLOCK] = {"Max locked memory", "bytes"},
+        [RLIMIT_AS] = {"Max address space", "bytes"},
+        [RLIMIT_LOCKS] = {"Max file locks", "locks"},
+        [RLIMIT_SIGPENDING] = {"Max pending signals", "signals"},
+        [RLIMIT_MSGQUEUE] = {"Max msgqueue size", "bytes"},
+        [RLIMIT_NICE] = {"Max nice priority", ""},    /* no unit */
+        [RLIMIT_RTPRIO] = {"Max realtime priority", ""},
+        [RLIMIT_RTTIME] = {"Max realtime timeout", "us"},
+    };
+    text_buffer_append(out, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+    for (int resource = 0; resource < RLIM_NLIMITS; resource++) {
+        char soft[24], hard[24];
+        const struct rlimit *limit = &group->limits[resource];
+        if (limit->rlim_cur == RLIM_INFINITY)
+            snprintf(soft, sizeof(soft), "unlimited");
+        else
+            snprintf(soft, sizeof(soft), "%llu", (unsigned long long)limit->rlim_cur);
+        if (limit->rlim_max == RLIM_INFINITY)
+            snprintf(hard, sizeof(hard), "unlimited");
+        else
+            snprintf(hard, sizeof(hard), "%llu", (unsigned long long)limit->rlim_max);
+        text_buffer_append(out, "%-25s %-20s %-20s ", limits[resource].name, soft, hard);
+        if (limits[resource].unit[0])
+            text_buffer_append(out, "%-10s", limits[resource].unit);
+        text_buffer_append(out, "\n"); /* Linux pads the unit, and prints none for the priorities */
+    }
+}
+
 static int read_file(int32_t pid, const char *name, struct text_buffer *out)
 {
     if (pid == 0)
@@ -244,6 +286,11 @@ static int read_file(int32_t pid, const char *name, struct text_buffer *out)
     } else if (strcmp(name, "comm") == 0) {
         struct task *leader = thread_group_leader(group);
         text_buffer_append(out, "%s\n", leader ? leader->name : "");
+    } else if (strcmp(name, "limits") == 0) {
+        process_limits(group, out);
+    } else if (strcmp(name, "cgroup") == 0) {
+        /* the sandbox has its own cgroup namespace, whose root is where it stands (and no cgroupfs inside) */
+        text_buffer_append(out, "0::/\n");
     } else {
         return -ENOENT;
     }

@@ -80,6 +80,8 @@ static const struct proc_entry process_entries[] = {
     {"statm", S_IFREG | 0444, PROC_FILE},
     {"maps", S_IFREG | 0444, PROC_FILE},
     {"comm", S_IFREG | 0444, PROC_FILE},
+    {"limits", S_IFREG | 0444, PROC_FILE},
+    {"cgroup", S_IFREG | 0444, PROC_FILE},
     {"mounts", S_IFREG | 0444, PROC_MOUNTS_FILE},
     {"mountinfo", S_IFREG | 0444, PROC_MOUNTINFO_FILE},
     {"exe", S_IFLNK | 0777, PROC_LINK},

@@ -134,4 +134,5 @@ print(open(f"/proc/self/fdinfo/{write_end}").read().splitlines()[:2])
 os.set_inheritable(read_end, True)
 print(open(f"/proc/self/fdinfo/{read_end}").read().splitlines()[1])
 print(sorted(os.listdir("/proc/self/fdinfo")) == sorted(os.listdir("/proc/self/fd")))'
+run_differential "/proc/self/limits in Linux's layout (the sandbox starts with its caller's limits)" /bin/cat /proc/self/limits
 e2e_finish

@@ -221,7 +221,7 @@ static void test_self_and_listing(void **state)
     assert_int_equal(vfs_stat_at(&ctx, NULL, "/proc/01", 0, &attributes), -ENOENT);
     assert_string_equal(list_path("/proc/5/task"), "5 7 ");
     assert_null(strstr(list_path("/proc/5/task/7"), "task"));
-    assert_non_null(strstr(list_path("/proc/self"), "cmdline environ status stat statm maps comm mounts mountinfo exe"));
+    assert_non_null(strstr(list_path("/proc/self"), "cmdline environ status stat statm maps comm limits cgroup mounts mountinfo exe"));
     assert_string_equal(list_path("/proc/sys"), "kernel fs vm ");
 }
 
