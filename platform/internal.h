@@ -26,6 +26,9 @@ int stub_page_install(void);
 int stub_wait_for(pid_t pid, int *status);
 long stub_inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                          uint64_t a5, pid_t *created);
+/* fork, or clone(flags) (child_tid_address for CLONE_CHILD_SETTID/CLEARTID), injected in stub tid, then the
+ * new process's or thread's first stop: 0 with its id in *created, or -errno. */
+int stub_spawn_stopped(pid_t tid, long number, uint64_t flags, uint64_t child_tid_address, pid_t *created);
 /* Fork the template stub: in the child, prepare(argument) sets up what the platform needs (fds, signal
  * handlers; async-signal-safe calls only; non-zero fails), then it stops traced; the Sentry installs the
  * filter whose sock_fprog is at filter_header_address and unmaps all but the stub region. */

@@ -96,19 +96,9 @@ static int ptrace_initialize(int memory_fd)
 static int ptrace_address_space_new(struct platform_address_space **out, struct platform_context **first_thread)
 {
     pid_t child = -1;
-    long result = stub_inject_syscall(template_pid, SYS_fork, 0, 0, 0, 0, 0, 0, &child);
-    if (result < 0)
-        return (int)result;
-    if (child <= 0)
-        return -ECHILD;
-    int status;
-    int error = stub_wait_for(child, &status);
+    int error = stub_spawn_stopped(template_pid, SYS_fork, 0, 0, &child);
     if (error < 0)
         return error;
-    if (!WIFSTOPPED(status)) {
-        log_error("ptrace: new stub %d did not stop (status %#x)", child, status);
-        return -ECHILD;
-    }
     struct platform_address_space *space = xcalloc(1, sizeof(*space));
     struct platform_context *context = xcalloc(1, sizeof(*context));
     space->pid = child;
@@ -161,19 +151,9 @@ static int ptrace_thread_new(struct platform_context *creator, struct platform_c
 {
     const uint64_t flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
     pid_t tid = -1;
-    long result = stub_inject_syscall(creator->tid, SYS_clone, flags, 0, 0, 0, 0, 0, &tid);
-    if (result < 0)
-        return (int)result;
-    if (tid <= 0)
-        return -ECHILD;
-    int status;
-    int error = stub_wait_for(tid, &status);
+    int error = stub_spawn_stopped(creator->tid, SYS_clone, flags, 0, &tid);
     if (error < 0)
         return error;
-    if (!WIFSTOPPED(status)) {
-        log_error("ptrace: new stub thread %d did not stop (status %#x)", tid, status);
-        return -ECHILD;
-    }
     struct platform_context *context = xcalloc(1, sizeof(*context));
     context->tid = tid;
     context->space = creator->space;

@@ -282,25 +282,15 @@ static int thread_create(struct platform_address_space *space, struct platform_c
     const uint64_t flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_SETTID |
                            CLONE_CHILD_CLEARTID;
     pid_t tid = -1;
-    long result = inject_checked(space->pid, "clone of a thread", SYS_clone, flags, 0, 0,
-                                 area_address + offsetof(struct trap_slot, host_tid), 0, 0, &tid);
-    if (result < 0)
-        return (int)result;
-    if (tid <= 0)
-        return -ECHILD;
-    int status;
-    int error = stub_wait_for(tid, &status);
+    int error = stub_spawn_stopped(space->pid, SYS_clone, flags, area_address + offsetof(struct trap_slot, host_tid),
+                                   &tid);
     if (error < 0)
         return error;
-    if (!WIFSTOPPED(status)) {
-        log_error("seccomp-trap: new stub thread %d did not stop (status %#x)", tid, status);
-        return -ECHILD;
-    }
     /* The stack_t for sigaltstack lives in the slot page, past the fields the handler uses. */
     stack_t *signal_stack = (stack_t *)(area + 0x100);
     *signal_stack = (stack_t){.ss_sp = (void *)(area_address + TRAP_SLOT_SIZE),
                               .ss_size = TRAP_THREAD_AREA_SIZE - TRAP_SLOT_SIZE};
-    result = inject_checked(tid, "closing the memory file", SYS_close, STUB_MEMORY_FD, 0, 0, 0, 0, 0, NULL);
+    long result = inject_checked(tid, "closing the memory file", SYS_close, STUB_MEMORY_FD, 0, 0, 0, 0, 0, NULL);
     if (result == 0)
         result = inject_checked(tid, "closing the slot file", SYS_close, STUB_TRAP_FILE_FD, 0, 0, 0, 0, 0, NULL);
     if (result == 0)
@@ -354,28 +344,17 @@ static int trap_address_space_new(struct platform_address_space **out, struct pl
         return -EAGAIN;
     pid_t child = -1;
     /* CLONE_PARENT: the new stub is the Sentry's child, so that its death reaches our SIGCHLD. */
-    long result = inject_checked(template_pid, "clone of a stub", SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0, 0,
-                                 &child);
-    if (result < 0)
-        return (int)result;
-    if (child <= 0)
-        return -ECHILD;
-    int status;
-    int error = stub_wait_for(child, &status);
+    int error = stub_spawn_stopped(template_pid, SYS_clone, CLONE_PARENT | SIGCHLD, 0, &child);
     if (error < 0)
         return error;
-    if (!WIFSTOPPED(status)) {
-        log_error("seccomp-trap: new stub %d did not stop (status %#x)", child, status);
-        return -ECHILD;
-    }
     struct platform_address_space *space = xcalloc(1, sizeof(*space));
     space->pid = child;
     space->index = index;
     space_index_used[index] = true;
     space->area = trap_file + space_file_offset(index);
     memset(space->area, 0, TRAP_SPACE_AREA_SIZE);
-    result = inject_checked(child, "mapping the shared page", SYS_mmap, TRAP_SHARED_ADDRESS, TRAP_SHARED_PAGE_SIZE,
-                            PROT_READ, MAP_SHARED | MAP_FIXED, STUB_TRAP_FILE_FD, 0, NULL);
+    long result = inject_checked(child, "mapping the shared page", SYS_mmap, TRAP_SHARED_ADDRESS,
+                                 TRAP_SHARED_PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, STUB_TRAP_FILE_FD, 0, NULL);
     if (result == (long)TRAP_SHARED_ADDRESS)
         result = inject_checked(child, "mapping the slots", SYS_mmap, TRAP_THREADS_ADDRESS, TRAP_SPACE_AREA_SIZE,
                                 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, STUB_TRAP_FILE_FD,

@@ -89,6 +89,29 @@ long stub_inject_syscall(pid_t tid, long number, uint64_t a0, uint64_t a1, uint6
 }
 
 
+int stub_spawn_stopped(pid_t tid, long number, uint64_t flags, uint64_t child_tid_address, pid_t *created)
+{
+    pid_t child = -1;
+    long result = stub_inject_syscall(tid, number, flags, 0, 0, child_tid_address, 0, 0, &child);
+    if (result < 0) {
+        if (result > -4096)
+            log_error("stub %d: %s failed: %s", tid, number == SYS_fork ? "fork" : "clone", strerror((int)-result));
+        return (int)result;
+    }
+    if (child <= 0)
+        return -ECHILD;
+    int status;
+    int error = stub_wait_for(child, &status);
+    if (error < 0)
+        return error;
+    if (!WIFSTOPPED(status)) {
+        log_error("the new stub %d of stub %d did not stop (status %#x)", child, tid, status);
+        return -ECHILD;
+    }
+    *created = child;
+    return 0;
+}
+
 int stub_template_create(const char *platform, int (*prepare)(void *argument), void *argument,
                          uint64_t filter_header_address, pid_t *template_out)
 {
