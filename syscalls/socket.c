@@ -301,6 +301,15 @@ static SYSCALL_HANDLER(shutdown)
 
 #define OPTION_VALUE_MAXIMUM 64  /* larger than any option value an inet socket has */
 
+/* getsockopt's answer: size bytes of the value at optval, then size at optlen. */
+static long return_option(struct task *task, const struct syscall_args *args, const void *value, size_t size)
+{
+    if (size && task_copy_out(task, ARG(3), value, size) < 0)
+        return -EFAULT;
+    int written = (int)size;
+    return task_copy_out(task, ARG(4), &written, sizeof(written)) < 0 ? -EFAULT : 0;
+}
+
 static long inet_get_option(struct task *task, struct vfs_file *file, int level, int option, int length,
                             const struct syscall_args *args)
 {
@@ -310,10 +319,7 @@ static long inet_get_option(struct task *task, struct vfs_file *file, int level,
                                   : vfs_inet_get_option(file, level, option, bytes, &room);
     if (error < 0)
         return error;
-    if (room && task_copy_out(task, ARG(3), bytes, room) < 0)
-        return -EFAULT;
-    int written = (int)room;
-    return task_copy_out(task, ARG(4), &written, sizeof(written)) < 0 ? -EFAULT : 0;
+    return return_option(task, args, bytes, room);
 }
 
 static SYSCALL_HANDLER(getsockopt)
@@ -349,11 +355,7 @@ static SYSCALL_HANDLER(getsockopt)
         result = &peer;
         size = sizeof(peer);
     }
-    size = MIN(size, (size_t)length);
-    if (task_copy_out(task, ARG(3), result, size) < 0)
-        return -EFAULT;
-    int written = (int)size;
-    return task_copy_out(task, ARG(4), &written, sizeof(written)) < 0 ? -EFAULT : 0;
+    return return_option(task, args, result, MIN(size, (size_t)length));
 }
 
 static SYSCALL_HANDLER(setsockopt)
