@@ -639,19 +639,30 @@ static int create_hooks(const struct oci_config *config, const char *directory, 
     return result;
 }
 
-static int container_create(const struct runsc_options *options, const struct create_request *request)
+/* create's and run's start: the config, checked, and the container's new state directory (to free), or NULL
+ * with the error reported and nothing left behind. */
+static char *container_directory_new(const struct runsc_options *options, const struct create_request *request,
+                                     struct oci_config *config)
 {
-    struct oci_config config;
-    if (validate_request(options, request, &config) < 0)
-        return 1;
+    if (validate_request(options, request, config) < 0)
+        return NULL;
     char error[ERROR_SIZE];
     const char *root = state_root(options);
     if (state_create_directory(root, request->id, error, sizeof(error)) < 0) {
         runsc_error(options, "%s", error);
-        oci_config_free(&config);
-        return 1;
+        oci_config_free(config);
+        return NULL;
     }
-    char *directory = state_directory(root, request->id);
+    return state_directory(root, request->id);
+}
+
+static int container_create(const struct runsc_options *options, const struct create_request *request)
+{
+    struct oci_config config;
+    char *directory = container_directory_new(options, request, &config);
+    if (!directory)
+        return 1;
+    char error[ERROR_SIZE];
     struct text_buffer fifo_path = {0};
     text_buffer_append(&fifo_path, "%s/%s", directory, START_FIFO);
     int result = 1;
@@ -832,16 +843,10 @@ int runsc_start(const struct runsc_options *options, int argc, char **argv)
 static int container_run_foreground(const struct runsc_options *options, const struct create_request *request)
 {
     struct oci_config config;
-    if (validate_request(options, request, &config) < 0)
+    char *directory = container_directory_new(options, request, &config);
+    if (!directory)
         return 1;
     char error[ERROR_SIZE];
-    const char *root = state_root(options);
-    if (state_create_directory(root, request->id, error, sizeof(error)) < 0) {
-        runsc_error(options, "%s", error);
-        oci_config_free(&config);
-        return 1;
-    }
-    char *directory = state_directory(root, request->id);
     int code = 1;
     int console_fd = -1;
     struct sandbox sandbox = {.gofer_pid = -1, .sentry_pid = -1, .exec_control_fd = -1};
@@ -899,7 +904,7 @@ static int container_run_foreground(const struct runsc_options *options, const s
     close(sandbox.start_fd);
     sandbox.start_fd = -1;
     struct container_state started;
-    bool have_state = state_load(root, request->id, &started, error, sizeof(error)) == 0;
+    bool have_state = state_load(state_root(options), request->id, &started, error, sizeof(error)) == 0;
     if (have_state)
         run_late_hooks(options, &started, false);
     /* The CLI is the supervisor here: it relays signals to the Sentry and serves exec. */
