@@ -233,22 +233,28 @@ static int install_pieces(struct mm *mm, uint64_t address, int protection, int f
     return 0;
 }
 
-/* The common part of a mapping over a file's pages: arguments, placement, pages, VMAs. */
-static long map_file_pages(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags,
-                           struct vfs_file *file, uint64_t file_offset, bool writable)
+/* Every new mapping's checks, in Linux's order, and its place: the length rounded to pages, the protection
+ * reduced to PROT_READ/WRITE/EXEC, the address chosen. 0 or -errno. */
+static int prepare_mapping(const struct mm *mm, uint64_t *address, uint64_t length, int *protection, int flags,
+                           uint64_t *rounded)
 {
     if (length == 0)
         return -EINVAL;
-    int error = check_protection(&protection);
-    uint64_t rounded = PAGE_ROUND_UP(length);
-    if (error == 0 && rounded < length)
-        error = -ENOMEM;
-    if (error == 0)
-        error = choose_address(mm, &address, rounded, flags);
+    int error = check_protection(protection);
     if (error < 0)
         return error;
+    *rounded = PAGE_ROUND_UP(length);
+    if (*rounded < length)
+        return -ENOMEM;
+    return choose_address(mm, address, *rounded, flags);
+}
+
+/* A mapping over a file's pages at an address already chosen (rounded bytes, checked protection). */
+static long map_file_pages_at(struct mm *mm, uint64_t address, uint64_t rounded, int protection, int flags,
+                              struct vfs_file *file, uint64_t file_offset, bool writable)
+{
     struct vfs_shared_pages pages;
-    error = vfs_file_map_shared(file, file_offset, rounded, &pages);
+    int error = vfs_file_map_shared(file, file_offset, rounded, &pages);
     if (error == 0 && writable && !pages.writes_reach_file) {
         vfs_shared_pages_release(&pages);
         error = -ENODEV;
@@ -261,26 +267,24 @@ static long map_file_pages(struct mm *mm, uint64_t address, uint64_t length, int
 long mm_map_shared_file(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags,
                         struct vfs_file *file, uint64_t file_offset, bool writable)
 {
-    return map_file_pages(mm, address, length, protection, flags | MAP_SHARED, file, file_offset, writable);
+    uint64_t rounded;
+    int error = prepare_mapping(mm, &address, length, &protection, flags, &rounded);
+    if (error < 0)
+        return error;
+    return map_file_pages_at(mm, address, rounded, protection, flags | MAP_SHARED, file, file_offset, writable);
 }
 
 long mm_map(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, struct vfs_file *file,
             uint64_t file_offset)
 {
-    if (length == 0)
-        return -EINVAL;
-    int error = check_protection(&protection);
+    uint64_t rounded;
+    int error = prepare_mapping(mm, &address, length, &protection, flags, &rounded);
     if (error < 0)
-        return error;
-    uint64_t rounded = PAGE_ROUND_UP(length);
-    if (rounded < length)
-        return -ENOMEM;
-    if ((error = choose_address(mm, &address, rounded, flags)) < 0)
         return error;
     /* A private mapping no one can write shares the file's pages: executables and libraries then cost
      * no copy at exec. */
     if (file && !(protection & PROT_WRITE) && !(flags & MAP_SHARED)) {
-        long mapped = map_file_pages(mm, address, length, protection, flags, file, file_offset, false);
+        long mapped = map_file_pages_at(mm, address, rounded, protection, flags, file, file_offset, false);
         if (mapped != -ENODEV)
             return mapped;
     }
