@@ -83,6 +83,7 @@ void text_buffer_free(struct text_buffer *buffer);
 
 /* ---- helpers ---- */
 void *xcalloc(size_t count, size_t size);  /* aborts on exhaustion of host memory: the Sentry cannot go on */
+void *xrealloc(void *memory, size_t size);  /* the same */
 char *xstrdup(const char *string);
 int write_all(int fd, const void *buffer, size_t length);     /* 0 or -errno, retries EINTR/partial */
 int read_all(int fd, void *buffer, size_t length);            /* 0, -EIO on early EOF, or -errno */

@@ -90,6 +90,16 @@ void *xcalloc(size_t count, size_t size)
     return memory;
 }
 
+void *xrealloc(void *memory, size_t size)
+{
+    void *grown = realloc(memory, size ? size : 1);
+    if (!grown) {
+        log_error("out of host memory (%zu bytes)", size);
+        abort();
+    }
+    return grown;
+}
+
 char *xstrdup(const char *string)
 {
     size_t length = strlen(string);

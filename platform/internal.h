@@ -10,6 +10,7 @@
 
 #include "common/common.h"
 #include "platform/platform.h"
+#include "platform/trap_layout.h"
 
 #define STUB_SYSCALL_ADDRESS STUB_CODE_ADDRESS
 #define STUB_SYSCALL_RETURN_ADDRESS (STUB_CODE_ADDRESS + 2) /* the ip seccomp sees: after "syscall" */
@@ -36,35 +37,26 @@ int stub_template_create(const char *platform, int (*prepare)(void *argument), v
                          uint64_t filter_header_address, pid_t *template_out);
 
 /* ---- seccomp-trap (platform/seccomp_trap*.c) ----
- * Stub layout above the ptrace trampoline: the SIGSYS handler's code page and the two filters in the same
- * read-only region; after the region, the memory shared with the Sentry: a page the stub may only read,
- * then one 16 KiB area per stub thread: its request slot (4 KiB), then its signal stack. */
-#define TRAP_CODE_ADDRESS (STUB_CODE_ADDRESS + 0x1000)
-#define TRAP_SYSCALL_RETURN_ADDRESS (TRAP_CODE_ADDRESS + 2) /* the one ip the application filter allows */
-#define TRAP_RESTORER_ADDRESS (TRAP_CODE_ADDRESS + 0x10)
-#define TRAP_HANDLER_ADDRESS (TRAP_CODE_ADDRESS + 0x20)
+ * Stub layout above the ptrace trampoline: the handlers' code page and the two filters in the same read-only
+ * region; after the region, the memory shared with the Sentry: a page the stub may only read, then one 16 KiB
+ * area per stub thread: its slot (4 KiB, see trap_layout.h), then its signal stack. Addresses and offsets the
+ * handlers' machine code uses are in trap_layout.h. */
+#define TRAP_SYSCALL_RETURN_ADDRESS (TRAP_CODE_ADDRESS + TRAP_SYSCALL_OFFSET + 2) /* the one ip the filter allows */
+#define TRAP_RESTORER_ADDRESS (TRAP_CODE_ADDRESS + TRAP_RESTORER_OFFSET)
+#define TRAP_HANDLER_ADDRESS (TRAP_CODE_ADDRESS + TRAP_HANDLER_OFFSET)
+#define TRAP_FAST_ENTRY_ADDRESS (TRAP_CODE_ADDRESS + TRAP_FAST_ENTRY_OFFSET)
 #define TRAP_TEMPLATE_FILTER_OFFSET 0x2000 /* struct sock_fprog, then the program at +0x100 */
 #define TRAP_APPLICATION_FILTER_OFFSET 0x3000
 #define TRAP_FILTER_MAXIMUM 64
-#define TRAP_SHARED_ADDRESS (STUB_CODE_ADDRESS + STUB_REGION_SIZE)
-#define TRAP_THREAD_AREA_SIZE 0x4000ULL /* the handler finds its slot by rounding its stack pointer down */
 #define TRAP_SLOT_SIZE 0x1000ULL
 #define TRAP_THREADS_ADDRESS (TRAP_SHARED_ADDRESS + TRAP_THREAD_AREA_SIZE)
 #define TRAP_THREADS_MAXIMUM 32
 #define TRAP_SPACE_AREA_SIZE (TRAP_THREADS_MAXIMUM * TRAP_THREAD_AREA_SIZE)
-#define STUB_WAKE_FD 4      /* eventfd: a stub wakes a sleeping Sentry; only write(2) on it is allowed */
 #define STUB_TRAP_FILE_FD 5 /* the shared-memory file; only the (never-running) template and mapper hold it */
 #define TRAP_INTERRUPT_SIGNAL SIGUSR2
 
-/* Slot states: the stub's handler publishes a request, the Sentry answers, the handler returns to idle. */
-#define TRAP_SLOT_IDLE 0
-#define TRAP_SLOT_REQUEST 1
-#define TRAP_SLOT_RESPONSE 2
-#define TRAP_COMMAND_SET_FS 1u
-#define TRAP_COMMAND_EXIT 2u
-
-/* One per stub thread; written by the hand-assembled handler (offsets are fixed in its machine code) and
- * by application code at will: the Sentry copies each field once and validates it. */
+/* One per stub thread; written by the handlers (offsets in trap_layout.h) and by application code at will:
+ * the Sentry copies each field once and validates it. */
 struct trap_slot {
     uint32_t state;         /* futex word */
     uint32_t stub_sleeping; /* the handler is (about to be) in FUTEX_WAIT: the Sentry must wake it */
@@ -75,6 +67,14 @@ struct trap_slot {
     uint32_t reserved;
     uint64_t fs_base;       /* with TRAP_COMMAND_SET_FS */
     uint32_t host_tid;      /* set by clone, cleared by the kernel when the host thread is gone */
+    uint32_t kind;          /* TRAP_KIND_SIGNAL (frame, siginfo) or TRAP_KIND_FAST (registers, fxsave) */
+    uint32_t fpu_dirty;     /* set by the Sentry: the fast handler restores fxsave before returning */
+    uint32_t reserved2;
+    uint64_t self;          /* the area's address in the stub */
+};
+/* A fast request's registers (TRAP_SLOT_REGISTERS); rip is the address after the patched syscall. */
+struct trap_fast_registers {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi, rip, rflags, rsp;
 };
 /* The page every stub maps read-only: only the Sentry writes it. */
 struct trap_shared_page {
@@ -88,9 +88,9 @@ struct trap_shared_page {
 size_t trap_build_template_filter(struct sock_filter *program, size_t capacity, uint64_t setup_instruction_pointer,
                                   uint64_t trap_instruction_pointer);
 size_t trap_build_application_filter(struct sock_filter *program, size_t capacity, uint64_t trap_instruction_pointer);
-/* The handler's machine code, position-dependent: it must run at TRAP_CODE_ADDRESS. */
-extern const uint8_t trap_handler_code[];
-extern const size_t trap_handler_code_size;
+/* The handlers' code (seccomp_trap_handler.S), copied to TRAP_CODE_ADDRESS: fast requests are posted at
+ * trap_fast_posted, and the fast path's code ends at trap_fast_end. */
+extern const uint8_t trap_code_start[], trap_code_end[], trap_fast_posted[], trap_fast_end[];
 /* Writes the handler and both filters into the stub region (after stub_page_install). */
 int trap_page_install(void);
 

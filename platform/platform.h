@@ -33,6 +33,7 @@ enum platform_stop_kind {
 struct platform_stop {
     enum platform_stop_kind kind;
     siginfo_t fault;  /* for PLATFORM_STOP_FAULT */
+    bool patchable;   /* a syscall made by a trapping syscall instruction just before rip (see below) */
 };
 
 struct platform_context;  /* one per application thread: its host thread */
@@ -76,7 +77,33 @@ struct platform_ops {
     /* The stub's host process id (in the Sentry's pid namespace): the Sentry reads the process's CPU time
      * through its host CPU-time clock. */
     pid_t (*host_process)(struct platform_address_space *space);
+    /* The platform has a fast path for patched syscalls (below): stops report patchable syscalls. */
+    bool fast_syscalls;
 };
+
+/* Syscall patching, for a platform with fast_syscalls. A syscall instruction that traps costs a signal. The
+ * common "mov $nr, %eax; syscall" (7 bytes) may instead become "jmp *thunk" (7 bytes), where the thunk, in a
+ * per-process table at a fixed low address, runs the displaced instruction, sets rcx to the return address
+ * and enters the fast path,
+ * which posts the syscall to the Sentry without a signal. The table's address makes the patch's sixth byte,
+ * where the syscall instruction began, an invalid opcode: a thread that executed the old mov, or that jumps
+ * to the old syscall instruction (a restart), faults there with SIGILL, and the Sentry takes that fault as
+ * the syscall it stands for (PLATFORM_PATCH_SYSCALL_OFFSET). The patch is written so that every intermediate
+ * state is either the old code or faults at that byte: byte 5 first, then bytes 1-6, then byte 0. */
+#define PLATFORM_THUNK_TABLE_ADDRESS 0x60000ULL
+#define PLATFORM_THUNK_TABLE_SIZE 0x10000ULL
+#define PLATFORM_THUNK_SIZE 32ULL /* the table's first thunk-sized piece is its header */
+#define PLATFORM_PATCH_SIZE 7
+#define PLATFORM_PATCH_SYSCALL_OFFSET 5
+#define PLATFORM_PATCH_DISPLACED_SIZE 5 /* the instruction before the syscall, which the thunk runs instead */
+/* The 7 bytes are a syscall (of this number) after an instruction the thunk can run in its place. */
+bool platform_is_patchable_syscall(const uint8_t code[PLATFORM_PATCH_SIZE], uint64_t number);
+void platform_write_thunk_table_header(uint8_t header[PLATFORM_THUNK_SIZE]);
+void platform_write_thunk(uint8_t thunk[PLATFORM_THUNK_SIZE], uint64_t thunk_address,
+                          const uint8_t displaced[PLATFORM_PATCH_DISPLACED_SIZE], uint64_t return_address);
+void platform_write_patch(uint8_t patch[PLATFORM_PATCH_SIZE], uint64_t thunk_address);
+/* Where a thunk returns to (0 if it is not one). */
+uint64_t platform_thunk_return_address(const uint8_t thunk[PLATFORM_THUNK_SIZE]);
 
 extern const struct platform_ops platform_ptrace_ops;
 extern const struct platform_ops platform_seccomp_trap_ops;

@@ -1,11 +1,13 @@
 /* platform/seccomp_trap.c: the seccomp-trap platform: application syscalls trap (SECCOMP_RET_TRAP) into the
- * stub's own SIGSYS handler, which hands them to the Sentry through a shared-memory slot per thread.
+ * stub's own SIGSYS handler, or, at sites the Sentry patched, jump straight to the stub's fast entry; either
+ * hands the syscall to the Sentry through a shared-memory slot per thread.
  *
  * Threat model. Application code is hostile and runs natively in a stub thread. It controls all its
- * registers and every byte of its address space, including the stub region: the handler code (read-only:
+ * registers and every byte of its address space, including the stub region: the handlers' code (read-only:
  * it cannot make it writable, see below), its own slots and signal stacks (read-write) and the shared page
- * (read-only, written only by the Sentry). It can jump anywhere, including into the handler and onto the
- * trampoline's syscall instruction. What holds regardless:
+ * (read-only, written only by the Sentry). It can jump anywhere, including into either handler and onto the
+ * trampoline's syscall instruction, and it can rewrite its own thunk table and patched code. What holds
+ * regardless:
  *   - Host syscalls. Each application thread runs under the application filter (stacked on the template's): a
  *     syscall from any instruction but the trap trampoline's traps; from the trampoline only rt_sigreturn, exit
  *     (of the calling thread), sched_yield, futex WAIT/WAKE, write to fd STUB_WAKE_FD and arch_prctl(ARCH_SET_FS)
@@ -17,22 +19,34 @@
  *     open or anything that names a file: application threads hold neither the memory file nor the shared-memory
  *     file (they are closed in each application thread's own fd table; only the template and the mapper process,
  *     which never run application code and only run under ptrace, hold them). So the application cannot map
- *     another process's memory or another stub's slots.
+ *     another process's memory or another stub's slots. The fast path makes no syscall the SIGSYS handler
+ *     does not make, from the same instruction.
  *   - The Sentry treats a slot as untrusted input: it reads each field once, checks that the frame, its
  *     siginfo and its floating-point area lie inside this thread's signal stack, and takes the syscall
  *     from the registers exactly as a syscall made on Linux; a slot that points elsewhere gets the stub
- *     killed (reported as an exit by SIGKILL). Forging a request from application code (jumping into the
- *     handler, or writing a slot) therefore yields at most an emulated syscall of the application's own
- *     choosing, which it could have made anyway, or its own death.
+ *     killed (reported as an exit by SIGKILL). A fast request's registers and FPU image lie in the slot
+ *     itself and are taken the same way. Forging a request from application code (jumping into a handler,
+ *     or writing a slot) therefore yields at most an emulated syscall of the application's own choosing,
+ *     which it could have made anyway, or its own death.
  *   - Mappings are changed only by the mapper, a process sharing the stub's address space that the Sentry
  *     keeps stopped under ptrace and drives by syscall injection, as the ptrace platform does; it is the only
  *     holder of the memory file in the stub, and application threads cannot reach its registers.
  *   - Application threads can corrupt their own process's slots and signal stacks (threads of one process
  *     trust each other on Linux too), never another process's: each stub maps only its own range of the
- *     shared-memory file.
- * Costs: a syscall is one SIGSYS delivery and rt_sigreturn (~2.5 us here) plus two shared-memory handoffs;
- * both sides spin a bounded, adaptive time and then sleep (stub: FUTEX_WAIT on its slot; Sentry: poll on an
- * epoll set of the wake eventfd and SIGCHLD), so idle sandboxes burn no CPU. */
+ *     shared-memory file. %gs, which the fast path uses to find the slot, can only be changed through
+ *     arch_prctl, which the Sentry emulates (this CPU has no user-mode FSGSBASE; were it enabled, a thread
+ *     changing %gs would only misdirect its own requests into its own memory).
+ *   - Patched code and thunks are the application's own pages (private copies), so a patch changes only the
+ *     process that made the syscalls.
+ * Costs: a trapped syscall is one SIGSYS delivery and rt_sigreturn (~3 us here) plus two shared-memory
+ * handoffs; a patched one only the handoffs (well under a microsecond when the Sentry and the thread are on
+ * different cores). Both sides spin a bounded, adaptive time and then sleep (stub: FUTEX_WAIT on its slot;
+ * Sentry: poll on an epoll set of the wake eventfd and SIGCHLD), so idle sandboxes burn no CPU.
+ *
+ * The interrupt signal (platform_interrupt) can land in the fast path. Before the request is posted, or
+ * while the Sentry holds it, the handler drops it: the thread is stopping for the Sentry anyway. Once the
+ * Sentry has answered, it is posted like any interrupt, and the application's registers are taken from the
+ * answer (frame_takes_fast_answer), since the fast path may have restored only part of them. */
 #include "platform/internal.h"
 
 #include <errno.h>
@@ -88,8 +102,9 @@ struct platform_context {
     struct trap_slot *slot;  /* the Sentry's view */
     uint8_t *area;           /* the Sentry's view of the whole thread area */
     uint64_t area_address;   /* the stub's view */
-    /* The stop being handled, validated when collected. */
+    /* The stop being handled, validated when collected: a signal frame, or a fast request (fast). */
     enum stop_reason reason;
+    bool fast;
     uint8_t *frame;
     uint8_t *fpstate;  /* NULL when the frame carries none */
     uint64_t fs_base, gs_base;
@@ -279,6 +294,7 @@ static int thread_create(struct platform_address_space *space, struct platform_c
     uint64_t area_address = TRAP_THREADS_ADDRESS + (uint64_t)index * TRAP_THREAD_AREA_SIZE;
     memset(area, 0, TRAP_SLOT_SIZE);
     struct trap_slot *slot = (struct trap_slot *)area;
+    slot->self = area_address;
     const uint64_t flags = CLONE_VM | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_SETTID |
                            CLONE_CHILD_CLEARTID;
     pid_t tid = -1;
@@ -298,6 +314,11 @@ static int thread_create(struct platform_address_space *space, struct platform_c
     if (result == 0)
         result = inject_checked(tid, "the application filter", SYS_seccomp, SECCOMP_SET_MODE_FILTER_VALUE, 0,
                                 STUB_CODE_ADDRESS + TRAP_APPLICATION_FILTER_OFFSET, 0, 0, 0, NULL);
+    /* %gs is the fast path's: it finds the thread's slot through it (the application's %gs is not applied). */
+    struct user_regs_struct host_registers;
+    if (result == 0 && (ptrace(PTRACE_GETREGS, tid, 0, &host_registers) < 0 ||
+                        (host_registers.gs_base = area_address, ptrace(PTRACE_SETREGS, tid, 0, &host_registers) < 0)))
+        result = -errno;
     memset(area + 0x100, 0, sizeof(stack_t));
     if (result != 0) {
         syscall(SYS_tgkill, space->pid, tid, SIGKILL);
@@ -470,15 +491,132 @@ static int trap_protect(struct platform_address_space *space, uint64_t address, 
     return result < 0 ? (int)result : 0;
 }
 
+/* fs_base is applied by the handler on its way back (TRAP_COMMAND_SET_FS); %gs belongs to the fast path,
+ * so the application's gs_base is only kept for arch_prctl(ARCH_GET_GS). */
+static void set_segment_bases(struct platform_context *context, const struct user_regs_struct *in)
+{
+    if (in->fs_base != context->fs_base) {
+        context->fs_base = in->fs_base;
+        __atomic_store_n(&context->slot->fs_base, in->fs_base, __ATOMIC_RELAXED);
+        __atomic_store_n(&context->slot->command, TRAP_COMMAND_SET_FS, __ATOMIC_RELAXED);
+    }
+    context->gs_base = in->gs_base;
+}
+
+static struct trap_fast_registers *fast_registers(struct platform_context *context)
+{
+    return (struct trap_fast_registers *)(context->area + TRAP_SLOT_REGISTERS);
+}
+
+/* A fast request looks as a syscall-entry stop does under ptrace: the syscall instruction has set rcx to
+ * the return address and r11 to the flags, and the kernel shows rax = -ENOSYS. */
+static int fast_get_registers(struct platform_context *context, struct platform_registers *registers)
+{
+    struct trap_fast_registers saved;
+    memcpy(&saved, fast_registers(context), sizeof(saved));
+    struct user_regs_struct *out = &registers->general;
+    memset(out, 0, sizeof(*out));
+    out->r15 = saved.r15;
+    out->r14 = saved.r14;
+    out->r13 = saved.r13;
+    out->r12 = saved.r12;
+    out->rbp = saved.rbp;
+    out->rbx = saved.rbx;
+    out->r10 = saved.r10;
+    out->r9 = saved.r9;
+    out->r8 = saved.r8;
+    out->rdx = saved.rdx;
+    out->rsi = saved.rsi;
+    out->rdi = saved.rdi;
+    out->rip = saved.rip;
+    out->rcx = saved.rip;
+    out->eflags = saved.rflags;
+    out->r11 = saved.rflags;
+    out->rsp = saved.rsp;
+    out->orig_rax = saved.rax;
+    out->rax = (uint64_t)-ENOSYS;
+    out->cs = USER_CODE_SELECTOR;
+    out->ss = USER_DATA_SELECTOR;
+    out->fs_base = context->fs_base;
+    out->gs_base = context->gs_base;
+    memcpy(&registers->floating_point, context->area + TRAP_SLOT_FXSAVE, sizeof(registers->floating_point));
+    registers->floating_point_valid = true;
+    return 0;
+}
+
+static int fast_set_registers(struct platform_context *context, const struct platform_registers *registers)
+{
+    const struct user_regs_struct *in = &registers->general;
+    struct trap_fast_registers answer = {
+        .r15 = in->r15, .r14 = in->r14, .r13 = in->r13, .r12 = in->r12, .rbp = in->rbp, .rbx = in->rbx,
+        .r11 = in->r11, .r10 = in->r10, .r9 = in->r9, .r8 = in->r8, .rax = in->rax, .rcx = in->rcx,
+        .rdx = in->rdx, .rsi = in->rsi, .rdi = in->rdi, .rip = in->rip, .rflags = in->eflags, .rsp = in->rsp,
+    };
+    memcpy(fast_registers(context), &answer, sizeof(answer));
+    /* Restoring the FPU costs the handler an fxrstor: only when the Sentry changed it. The software-reserved
+     * bytes at the end of the image are the kernel's business, not the registers'. */
+    uint8_t *saved_fpu = context->area + TRAP_SLOT_FXSAVE;
+    if (registers->floating_point_valid &&
+        memcmp(saved_fpu, &registers->floating_point, FXSAVE_SW_RESERVED_OFFSET) != 0) {
+        memcpy(saved_fpu, &registers->floating_point, FXSAVE_SW_RESERVED_OFFSET);
+        __atomic_store_n(&context->slot->fpu_dirty, 1, __ATOMIC_RELAXED);
+    }
+    set_segment_bases(context, in);
+    return 0;
+}
+
+static bool in_fast_path(uint64_t instruction_pointer)
+{
+    const uint64_t posted = TRAP_CODE_ADDRESS + (uint64_t)(trap_fast_posted - trap_code_start);
+    const uint64_t end = TRAP_CODE_ADDRESS + (uint64_t)(trap_fast_end - trap_code_start);
+    return (instruction_pointer >= posted && instruction_pointer < end) ||
+           instruction_pointer == TRAP_SYSCALL_RETURN_ADDRESS;
+}
+
+/* The interrupt signal reached the fast path after the Sentry answered it (the handler drops it before): the
+ * application's registers are the answer's, not the frame's, whatever part of them the fast path restored. */
+static void frame_takes_fast_answer(struct platform_context *context)
+{
+    struct trap_fast_registers answer;
+    memcpy(&answer, fast_registers(context), sizeof(answer));
+    uint64_t gregs[NGREG];
+    memcpy(gregs, context->frame + UCONTEXT_GREGS_OFFSET, sizeof(gregs));
+    gregs[REG_R15] = answer.r15;
+    gregs[REG_R14] = answer.r14;
+    gregs[REG_R13] = answer.r13;
+    gregs[REG_R12] = answer.r12;
+    gregs[REG_RBP] = answer.rbp;
+    gregs[REG_RBX] = answer.rbx;
+    gregs[REG_R11] = answer.r11;
+    gregs[REG_R10] = answer.r10;
+    gregs[REG_R9] = answer.r9;
+    gregs[REG_R8] = answer.r8;
+    gregs[REG_RAX] = answer.rax;
+    gregs[REG_RCX] = answer.rcx;
+    gregs[REG_RDX] = answer.rdx;
+    gregs[REG_RSI] = answer.rsi;
+    gregs[REG_RDI] = answer.rdi;
+    gregs[REG_RIP] = answer.rip;
+    gregs[REG_EFL] = answer.rflags;
+    gregs[REG_RSP] = answer.rsp;
+    memcpy(context->frame + UCONTEXT_GREGS_OFFSET, gregs, sizeof(gregs));
+    /* An answer's FPU state not yet restored replaces the live one the frame saved. */
+    if (__atomic_exchange_n(&context->slot->fpu_dirty, 0, __ATOMIC_RELAXED) && context->fpstate)
+        memcpy(context->fpstate, context->area + TRAP_SLOT_FXSAVE, FXSAVE_SW_RESERVED_OFFSET);
+}
+
 static int trap_get_registers(struct platform_context *context, struct platform_registers *registers)
 {
     if (context->state == CONTEXT_ATTACHED) {
         if (ptrace(PTRACE_GETREGS, context->tid, 0, &registers->general) < 0 ||
             ptrace(PTRACE_GETFPREGS, context->tid, 0, &registers->floating_point) < 0)
             return -errno;
+        registers->general.gs_base = context->gs_base;
         registers->floating_point_valid = true;
         return 0;
     }
+    if (context->state == CONTEXT_STOPPED && context->fast)
+        return fast_get_registers(context, registers);
     if (context->state != CONTEXT_STOPPED || !context->frame)
         return -ESRCH;
     uint64_t gregs[NGREG];
@@ -524,7 +662,9 @@ static int trap_set_registers(struct platform_context *context, const struct pla
 {
     const struct user_regs_struct *in = &registers->general;
     if (context->state == CONTEXT_ATTACHED) {
-        if (ptrace(PTRACE_SETREGS, context->tid, 0, in) < 0)
+        struct user_regs_struct host = *in;
+        host.gs_base = context->area_address;
+        if (ptrace(PTRACE_SETREGS, context->tid, 0, &host) < 0)
             return -errno;
         if (registers->floating_point_valid &&
             ptrace(PTRACE_SETFPREGS, context->tid, 0, &registers->floating_point) < 0)
@@ -533,6 +673,8 @@ static int trap_set_registers(struct platform_context *context, const struct pla
         context->gs_base = in->gs_base;
         return 0;
     }
+    if (context->state == CONTEXT_STOPPED && context->fast)
+        return fast_set_registers(context, registers);
     if (context->state != CONTEXT_STOPPED || !context->frame)
         return -ESRCH;
     uint64_t gregs[NGREG];
@@ -569,12 +711,7 @@ static int trap_set_registers(struct platform_context *context, const struct pla
             memcpy(context->fpstate + FXSAVE_SIZE, &present, sizeof(present));
         }
     }
-    if (in->fs_base != context->fs_base) {
-        context->fs_base = in->fs_base;
-        __atomic_store_n(&context->slot->fs_base, in->fs_base, __ATOMIC_RELAXED);
-        __atomic_store_n(&context->slot->command, TRAP_COMMAND_SET_FS, __ATOMIC_RELAXED);
-    }
-    context->gs_base = in->gs_base;  /* not applied: nothing the Sentry emulates changes it yet */
+    set_segment_bases(context, in);
     return 0;
 }
 
@@ -589,6 +726,7 @@ static int trap_resume(struct platform_context *context)
         return 0;
     case CONTEXT_STOPPED:
         context->frame = context->fpstate = NULL;
+        context->fast = false;
         set_state(context, CONTEXT_RUNNING);
         __atomic_store_n(&context->slot->state, TRAP_SLOT_RESPONSE, __ATOMIC_SEQ_CST);
         /* Pairs with the handler's "stub_sleeping = 1; mfence; check state": one of us sees the other. */
@@ -625,6 +763,15 @@ static bool has_request(const struct platform_context *context)
 static bool accept_request(struct platform_context *context, struct platform_stop *stop)
 {
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    memset(stop, 0, sizeof(*stop));
+    if (__atomic_load_n(&context->slot->kind, __ATOMIC_RELAXED) == TRAP_KIND_FAST) {
+        context->fast = true;
+        context->frame = context->fpstate = NULL;
+        context->reason = STOP_SYSCALL;
+        stop->kind = PLATFORM_STOP_SYSCALL;
+        return true;
+    }
+    context->fast = false;
     uint64_t frame = __atomic_load_n(&context->slot->frame, __ATOMIC_RELAXED);
     uint64_t info = __atomic_load_n(&context->slot->siginfo, __ATOMIC_RELAXED);
     const uint64_t stack_start = context->area_address + TRAP_SLOT_SIZE;
@@ -642,13 +789,23 @@ static bool accept_request(struct platform_context *context, struct platform_sto
         context->fpstate = context->area + (fpstate - context->area_address);
     }
     context->frame = frame_here;
-    memset(stop, 0, sizeof(*stop));
     siginfo_t signal;
     memcpy(&signal, context->area + (info - context->area_address), sizeof(signal));
+    uint64_t interrupted_at;
+    memcpy(&interrupted_at, frame_here + UCONTEXT_GREGS_OFFSET + REG_RIP * 8, sizeof(interrupted_at));
     int number = signal.si_signo;
     if (number == SIGSYS && signal.si_code == 1 /* SYS_SECCOMP */) {
         context->reason = STOP_SYSCALL;
         stop->kind = PLATFORM_STOP_SYSCALL;
+        stop->patchable = interrupted_at < APPLICATION_ADDRESS_LIMIT;
+    } else if (in_fast_path(interrupted_at)) {
+        /* Only the interrupt signal comes here from the fast path (the handler code cannot fault unless
+         * the application forged its slot): the application is where the answer put it. */
+        if (number != TRAP_INTERRUPT_SIGNAL)
+            return false;
+        frame_takes_fast_answer(context);
+        context->reason = STOP_INTERRUPT;
+        stop->kind = PLATFORM_STOP_INTERRUPT;
     } else if ((number == SIGSEGV || number == SIGBUS || number == SIGFPE || number == SIGILL ||
                 number == SIGTRAP) && signal.si_code > 0) {
         context->reason = STOP_FAULT;
@@ -723,7 +880,7 @@ static int trap_collect_stop(struct platform_context **context_out, struct platf
             *context_out = context;
             set_state(context, CONTEXT_STOPPED);
             if (!accept_request(context, stop)) {
-                log_warning("seccomp-trap: stub thread %d posted a request outside its signal stack; killed",
+                log_warning("seccomp-trap: stub thread %d posted a request it could not have made (a forged slot); killed",
                             context->tid);
                 kill(context->space->pid, SIGKILL);
                 space_gone(context->space->pid);
@@ -809,4 +966,5 @@ const struct platform_ops platform_seccomp_trap_ops = {
     .collect_stop = trap_collect_stop,
     .spin_for_stop = trap_spin_for_stop,
     .host_process = trap_host_process,
+    .fast_syscalls = true,
 };

@@ -1,5 +1,5 @@
-/* platform/seccomp_trap_stub.c: what seccomp-trap puts in every stub: the SIGSYS/fault handler (hand-assembled
- * machine code, listed with its assembly) and the two hand-written BPF filters that confine stubs. */
+/* platform/seccomp_trap_stub.c: what seccomp-trap puts in every stub besides its handlers' code (seccomp_trap_handler.S):
+ * the layout checks that code relies on, and the two hand-written BPF filters that confine stubs. */
 #include "platform/internal.h"
 
 #include <asm/prctl.h>
@@ -7,106 +7,35 @@
 #include <linux/audit.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-/* The handler runs on the thread's signal stack inside its 16 KiB area: rdi = signal, rsi = siginfo,
- * rdx = ucontext. It publishes the frame in the slot (the area's first page, found by rounding rsp down),
- * wakes the Sentry if it sleeps, spins a bounded number of times on the slot (yielding now and then), then
- * sleeps in FUTEX_WAIT on it; once answered it applies fs_base (or exits the thread) and rt_sigreturns with
- * the frame the Sentry rewrote. It touches neither the application's stack nor its memory. The slot offsets (internal.h) and
- * TRAP_SHARED_ADDRESS are wired into the code: rebuild with `as` + `objdump -d -w` if they change. */
-const uint8_t trap_handler_code[] = {
-    /* ---- trap_syscall (+0x00): the only syscall instruction the application filter lets through */
-    /*   0 */ 0x0f, 0x05,                                          /* syscall */
-    /*   2 */ 0xc3,                                                /* ret */
-    /* ---- padding */
-    /*   3 */ 0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00,  /* data16 cs nopw 0x0(%rax,%rax,1) */
-    /*   e */ 0x66, 0x90,                                          /* xchg %ax,%ax */
-    /* ---- trap_restorer (+0x10): sa_restorer, never used (the handler rt_sigreturns itself) */
-    /*  10 */ 0xb8, 0x0f, 0x00, 0x00, 0x00,                        /* mov $0xf,%eax */
-    /*  15 */ 0xeb, 0xe9,                                          /* jmp 0 <trap_syscall> */
-    /* ---- padding */
-    /*  17 */ 0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00,  /* nopw 0x0(%rax,%rax,1) */
-    /* ---- trap_handler (+0x20): rbx = ucontext, r12 = slot; publish frame, siginfo; state = REQUEST (xchg) */
-    /*  20 */ 0x48, 0x89, 0xd3,                                    /* mov %rdx,%rbx */
-    /*  23 */ 0x49, 0x89, 0xe4,                                    /* mov %rsp,%r12 */
-    /*  26 */ 0x49, 0x81, 0xe4, 0x00, 0xc0, 0xff, 0xff,            /* and $0xffffffffffffc000,%r12 */
-    /*  2d */ 0x49, 0x89, 0x54, 0x24, 0x08,                        /* mov %rdx,0x8(%r12) */
-    /*  32 */ 0x49, 0x89, 0x74, 0x24, 0x10,                        /* mov %rsi,0x10(%r12) */
-    /*  37 */ 0x41, 0xc7, 0x44, 0x24, 0x04, 0x00, 0x00, 0x00, 0x00,  /* movl $0x0,0x4(%r12) */
-    /*  40 */ 0xb8, 0x01, 0x00, 0x00, 0x00,                        /* mov $0x1,%eax */
-    /*  45 */ 0x41, 0x87, 0x04, 0x24,                              /* xchg %eax,(%r12) */
-    /* ---- shared->sentry_sleeping: write(STUB_WAKE_FD, &slot->wake_value, 8) wakes its poll */
-    /*  49 */ 0x49, 0xbd, 0x00, 0x00, 0x01, 0x00, 0x00, 0x7e, 0x00, 0x00,  /* movabs $0x7e0000010000,%r13 */
-    /*  53 */ 0x41, 0x83, 0x7d, 0x00, 0x00,                        /* cmpl $0x0,0x0(%r13) */
-    /*  58 */ 0x74, 0x22,                                          /* je 7c <trap_handler+0x5c> */
-    /*  5a */ 0x49, 0xc7, 0x44, 0x24, 0x18, 0x01, 0x00, 0x00, 0x00,  /* movq $0x1,0x18(%r12) */
-    /*  63 */ 0xb8, 0x01, 0x00, 0x00, 0x00,                        /* mov $0x1,%eax */
-    /*  68 */ 0xbf, 0x04, 0x00, 0x00, 0x00,                        /* mov $0x4,%edi */
-    /*  6d */ 0x49, 0x8d, 0x74, 0x24, 0x18,                        /* lea 0x18(%r12),%rsi */
-    /*  72 */ 0xba, 0x08, 0x00, 0x00, 0x00,                        /* mov $0x8,%edx */
-    /*  77 */ 0xe8, 0x84, 0xff, 0xff, 0xff,                        /* call 0 <trap_syscall> */
-    /* ---- spin: up to shared->stub_spin_iterations pauses while state != RESPONSE, yield every 64 */
-    /*  7c */ 0x41, 0x8b, 0x4d, 0x04,                              /* mov 0x4(%r13),%ecx */
-    /*  80 */ 0x85, 0xc9,                                          /* test %ecx,%ecx */
-    /*  82 */ 0x74, 0x24,                                          /* je a8 <trap_handler+0x88> */
-    /*  84 */ 0x41, 0x83, 0x3c, 0x24, 0x02,                        /* cmpl $0x2,(%r12) */
-    /*  89 */ 0x74, 0x49,                                          /* je d4 <trap_handler+0xb4> */
-    /*  8b */ 0xf3, 0x90,                                          /* pause */
-    /*  8d */ 0xff, 0xc9,                                          /* dec %ecx */
-    /*  8f */ 0x74, 0x17,                                          /* je a8 <trap_handler+0x88> */
-    /*  91 */ 0xf6, 0xc1, 0x3f,                                    /* test $0x3f,%cl */
-    /*  94 */ 0x75, 0xee,                                          /* jne 84 <trap_handler+0x64> */
-    /*  96 */ 0x41, 0x89, 0xce,                                    /* mov %ecx,%r14d */
-    /*  99 */ 0xb8, 0x18, 0x00, 0x00, 0x00,                        /* mov $0x18,%eax */
-    /*  9e */ 0xe8, 0x5d, 0xff, 0xff, 0xff,                        /* call 0 <trap_syscall> */
-    /*  a3 */ 0x44, 0x89, 0xf1,                                    /* mov %r14d,%ecx */
-    /*  a6 */ 0xeb, 0xdc,                                          /* jmp 84 <trap_handler+0x64> */
-    /* ---- sleep: stub_sleeping = 1, fence, re-check, futex(&slot->state, FUTEX_WAIT, REQUEST, NULL), again */
-    /*  a8 */ 0x41, 0xc7, 0x44, 0x24, 0x04, 0x01, 0x00, 0x00, 0x00,  /* movl $0x1,0x4(%r12) */
-    /*  b1 */ 0x0f, 0xae, 0xf0,                                    /* mfence */
-    /*  b4 */ 0x41, 0x83, 0x3c, 0x24, 0x02,                        /* cmpl $0x2,(%r12) */
-    /*  b9 */ 0x74, 0x19,                                          /* je d4 <trap_handler+0xb4> */
-    /*  bb */ 0xb8, 0xca, 0x00, 0x00, 0x00,                        /* mov $0xca,%eax */
-    /*  c0 */ 0x4c, 0x89, 0xe7,                                    /* mov %r12,%rdi */
-    /*  c3 */ 0x31, 0xf6,                                          /* xor %esi,%esi */
-    /*  c5 */ 0xba, 0x01, 0x00, 0x00, 0x00,                        /* mov $0x1,%edx */
-    /*  ca */ 0x45, 0x31, 0xd2,                                    /* xor %r10d,%r10d */
-    /*  cd */ 0xe8, 0x2e, 0xff, 0xff, 0xff,                        /* call 0 <trap_syscall> */
-    /*  d2 */ 0xeb, 0xd4,                                          /* jmp a8 <trap_handler+0x88> */
-    /* ---- answered: command EXIT -> exit(0); SET_FS -> arch_prctl(ARCH_SET_FS, slot->fs_base) */
-    /*  d4 */ 0x41, 0xc7, 0x44, 0x24, 0x04, 0x00, 0x00, 0x00, 0x00,  /* movl $0x0,0x4(%r12) */
-    /*  dd */ 0x41, 0x8b, 0x44, 0x24, 0x20,                        /* mov 0x20(%r12),%eax */
-    /*  e2 */ 0xa8, 0x02,                                          /* test $0x2,%al */
-    /*  e4 */ 0x75, 0x36,                                          /* jne 11c <trap_handler+0xfc> */
-    /*  e6 */ 0xa8, 0x01,                                          /* test $0x1,%al */
-    /*  e8 */ 0x74, 0x1d,                                          /* je 107 <trap_handler+0xe7> */
-    /*  ea */ 0x41, 0xc7, 0x44, 0x24, 0x20, 0x00, 0x00, 0x00, 0x00,  /* movl $0x0,0x20(%r12) */
-    /*  f3 */ 0xb8, 0x9e, 0x00, 0x00, 0x00,                        /* mov $0x9e,%eax */
-    /*  f8 */ 0xbf, 0x02, 0x10, 0x00, 0x00,                        /* mov $0x1002,%edi */
-    /*  fd */ 0x49, 0x8b, 0x74, 0x24, 0x28,                        /* mov 0x28(%r12),%rsi */
-    /* 102 */ 0xe8, 0xf9, 0xfe, 0xff, 0xff,                        /* call 0 <trap_syscall> */
-    /* ---- state = IDLE; rsp = ucontext; rt_sigreturn into the registers the Sentry wrote */
-    /* 107 */ 0x41, 0xc7, 0x04, 0x24, 0x00, 0x00, 0x00, 0x00,      /* movl $0x0,(%r12) */
-    /* 10f */ 0x48, 0x89, 0xdc,                                    /* mov %rbx,%rsp */
-    /* 112 */ 0xb8, 0x0f, 0x00, 0x00, 0x00,                        /* mov $0xf,%eax */
-    /* 117 */ 0xe9, 0xe4, 0xfe, 0xff, 0xff,                        /* jmp 0 <trap_syscall> */
-    /* ---- exit this host thread (thread_exit) */
-    /* 11c */ 0xb8, 0x3c, 0x00, 0x00, 0x00,                        /* mov $0x3c,%eax */
-    /* 121 */ 0x31, 0xff,                                          /* xor %edi,%edi */
-    /* 123 */ 0xe9, 0xd8, 0xfe, 0xff, 0xff,                        /* jmp 0 <trap_syscall> */
-};
-const size_t trap_handler_code_size = sizeof(trap_handler_code);
-
-_Static_assert(offsetof(struct trap_slot, stub_sleeping) == 4 && offsetof(struct trap_slot, frame) == 8 &&
-                   offsetof(struct trap_slot, siginfo) == 16 && offsetof(struct trap_slot, wake_value) == 24 &&
-                   offsetof(struct trap_slot, command) == 32 && offsetof(struct trap_slot, fs_base) == 40,
-               "the handler's machine code hard-codes these offsets");
-_Static_assert(TRAP_SHARED_ADDRESS == 0x7e0000010000ULL, "the handler's machine code hard-codes this address");
-_Static_assert(offsetof(struct trap_shared_page, stub_spin_iterations) == 4, "hard-coded in the handler");
+_Static_assert(offsetof(struct trap_slot, state) == TRAP_SLOT_STATE &&
+                   offsetof(struct trap_slot, stub_sleeping) == TRAP_SLOT_STUB_SLEEPING &&
+                   offsetof(struct trap_slot, frame) == TRAP_SLOT_FRAME &&
+                   offsetof(struct trap_slot, siginfo) == TRAP_SLOT_SIGINFO &&
+                   offsetof(struct trap_slot, wake_value) == TRAP_SLOT_WAKE_VALUE &&
+                   offsetof(struct trap_slot, command) == TRAP_SLOT_COMMAND &&
+                   offsetof(struct trap_slot, fs_base) == TRAP_SLOT_FS_BASE &&
+                   offsetof(struct trap_slot, host_tid) == TRAP_SLOT_HOST_TID &&
+                   offsetof(struct trap_slot, kind) == TRAP_SLOT_KIND &&
+                   offsetof(struct trap_slot, fpu_dirty) == TRAP_SLOT_FPU_DIRTY &&
+                   offsetof(struct trap_slot, self) == TRAP_SLOT_SELF && sizeof(struct trap_slot) <= 0x100,
+               "the handlers' machine code uses these offsets");
+_Static_assert(offsetof(struct trap_fast_registers, r15) == TRAP_REGISTER_R15 &&
+                   offsetof(struct trap_fast_registers, rax) == TRAP_REGISTER_RAX &&
+                   offsetof(struct trap_fast_registers, rip) == TRAP_REGISTER_RIP &&
+                   offsetof(struct trap_fast_registers, rflags) == TRAP_REGISTER_RFLAGS &&
+                   offsetof(struct trap_fast_registers, rsp) == TRAP_REGISTER_RSP &&
+                   TRAP_SLOT_REGISTERS + sizeof(struct trap_fast_registers) <= TRAP_SLOT_FXSAVE,
+               "the fast handler uses these offsets");
+_Static_assert(TRAP_STUB_CODE_ADDRESS == STUB_CODE_ADDRESS && TRAP_SHARED_ADDRESS == STUB_CODE_ADDRESS + STUB_REGION_SIZE,
+               "trap_layout.h follows platform.h");
+_Static_assert(offsetof(struct trap_shared_page, stub_spin_iterations) == 4, "the handlers read it at +4");
+_Static_assert(TRAP_INTERRUPT_SIGNAL_NUMBER == SIGUSR2, "the handler drops only the interrupt signal");
 
 /* A tiny BPF assembler: jumps name labels, resolved once the program is laid out. */
 enum { LABEL_NEXT = -1, LABEL_KILL, LABEL_TRAP, LABEL_ALLOW, LABEL_SETUP, LABEL_TRAP_IP, LABEL_SETUP_HIGH,
@@ -280,7 +209,10 @@ int trap_page_install(void)
     const size_t first = TRAP_CODE_ADDRESS - STUB_CODE_ADDRESS, length = 0x3000;
     if (mprotect(region + first, length, PROT_READ | PROT_WRITE) < 0)
         return -errno;
-    memcpy(region + first, trap_handler_code, trap_handler_code_size);
+    size_t code_size = (size_t)(trap_code_end - trap_code_start);
+    if (code_size > TRAP_TEMPLATE_FILTER_OFFSET - first)
+        return -E2BIG;
+    memcpy(region + first, trap_code_start, code_size);
     size_t template_length =
         trap_build_template_filter((struct sock_filter *)(region + TRAP_TEMPLATE_FILTER_OFFSET + 0x100),
                                    TRAP_FILTER_MAXIMUM, STUB_SYSCALL_RETURN_ADDRESS, TRAP_SYSCALL_RETURN_ADDRESS);

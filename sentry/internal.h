@@ -28,6 +28,22 @@ struct vma {
     uint64_t file_offset;
     char name[32];                  /* "[heap]", "[stack]" or "" */
     bool locked;                    /* mlock(2)ed (VM_LOCKED): bookkeeping for RLIMIT_MEMLOCK and VmLck */
+    bool patched_code;              /* pages of a private file mapping copied to patch syscalls: still one
+                                     * mapping with its neighbours for /proc/PID/maps */
+};
+
+/* Syscall sites patched into jumps to the fast path (syscall_patch.c), per address space. */
+#define SYSCALL_PATCH_COUNTERS 64
+struct syscall_patches {
+    bool table_unavailable;  /* the thunk table's place is taken: no patching here */
+    bool table_mapped;
+    uint32_t thunk_count;    /* thunks in use, the header included */
+    uint64_t *syscall_bytes; /* sorted: where each patched site's syscall instruction was (its SIGILL byte) */
+    size_t syscall_byte_count, syscall_byte_capacity;
+    struct {
+        uint64_t address;    /* return address of a trapping syscall site */
+        uint32_t hits;
+    } counters[SYSCALL_PATCH_COUNTERS];
 };
 
 struct mm {
@@ -42,6 +58,7 @@ struct mm {
     struct platform_address_space *space;  /* the stub process */
     struct platform_context *stub_thread;  /* its host thread, for mapping changes */
     bool lock_future;               /* mlockall(MCL_FUTURE): new mappings start locked */
+    struct syscall_patches patches;
 };
 
 struct mm *mm_new(void);  /* with a fresh stub */
@@ -69,6 +86,21 @@ uint32_t *mm_word_for_atomic_update(struct mm *mm, uint64_t address);
 int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t length, bool force);
 void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_buffer *out);
 const struct vma *mm_find_vma(struct mm *mm, uint64_t address);
+/* The Sentry's view of application code at [address, address+length), to patch in place: NULL unless it lies
+ * in one private, executable file mapping. Pages shared with the file's cache get their own copy first. */
+uint8_t *mm_private_code(struct mm *mm, uint64_t address, size_t length);
+/* An anonymous private mapping that /proc/PID/maps names (mm_map's result). */
+long mm_map_named(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, const char *name);
+
+/* ---- syscall patching (syscall_patch.c), for platforms with fast_syscalls ----
+ * A syscall that trapped at a site counts a hit; a site hit often enough is patched so that it enters the
+ * fast path from then on. */
+void syscall_patch_count_hit(struct mm *mm, const struct user_regs_struct *registers);
+/* A SIGILL at rip is a patched site's old syscall instruction: the thread ran the old mov while the site was
+ * patched, or jumped to the syscall instruction (a restart). The caller treats it as the syscall in rax. */
+bool syscall_patch_is_old_syscall(struct mm *mm, uint64_t rip);
+void syscall_patches_copy(struct mm *child, const struct mm *parent);
+void syscall_patches_release(struct mm *mm);
 
 /* ---- signals (signal.c) ---- */
 struct kernel_sigaction {
@@ -170,6 +202,10 @@ struct task {
     bool woken;
     bool parked;                    /* held by the Sentry while its thread group is stopped */
     long interrupted_result;        /* what a signal turns the wait into; 0 = -SENTRY_ERESTARTSYS */
+    /* A relative sleep interrupted without a handler resumes through restart_syscall(2) with the time left
+     * (Linux's restart block); a signal handler's sigreturn disarms it. */
+    bool sleep_restart_armed;
+    uint64_t sleep_restart_deadline, sleep_restart_remaining_address;
     uint64_t awaited_signals;       /* rt_sigtimedwait: these end the wait instead of interrupting it */
     uint64_t forced_signals;        /* faults: delivered even to pid 1 without a handler */
     uint64_t robust_list, robust_list_length;

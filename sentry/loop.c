@@ -224,11 +224,26 @@ static void handle_stop(struct task *task, const struct platform_stop *stop)
         return;
     }
     task->registers_dirty = false;
+    struct mm *mm = task->group->mm;
+    struct user_regs_struct *registers = &task->registers.general;
     switch (stop->kind) {
     case PLATFORM_STOP_SYSCALL:
+        if (stop->patchable && sentry_platform->fast_syscalls && mm)
+            syscall_patch_count_hit(mm, registers);
         handle_syscall_stop(task);
         break;
     case PLATFORM_STOP_FAULT:
+        if (stop->fault.si_signo == SIGILL && mm && syscall_patch_is_old_syscall(mm, registers->rip)) {
+            /* As if the syscall instruction that was there had run: it leaves rcx and r11 as it does. */
+            registers->orig_rax = registers->rax;
+            registers->rax = (uint64_t)-ENOSYS;
+            registers->rip += 2;
+            registers->rcx = registers->rip;
+            registers->r11 = registers->eflags;
+            task->registers_dirty = true;
+            handle_syscall_stop(task);
+            break;
+        }
         signal_fault(task, &stop->fault);
         loop_make_runnable(task);
         break;

@@ -49,6 +49,7 @@ void mm_put(struct mm *mm)
     for (size_t i = 0; i < mm->vma_count; i++)
         vma_release(&mm->vmas[i]);
     free(mm->vmas);
+    syscall_patches_release(mm);
     if (mm->executable)
         vfs_file_put(mm->executable);
     sentry_platform->address_space_destroy(mm->space);
@@ -359,6 +360,40 @@ static int make_pages_private(struct mm *mm, struct vma *vma)
     return stub_map(mm, vma) < 0 ? -ENOMEM : 0;
 }
 
+uint8_t *mm_private_code(struct mm *mm, uint64_t address, size_t length)
+{
+    size_t index = vma_lower_bound(mm, address);
+    if (length == 0 || index >= mm->vma_count)
+        return NULL;
+    struct vma *vma = &mm->vmas[index];
+    if (vma->start > address || address + length > vma->end || !(vma->protection & PROT_EXEC) || !vma->file ||
+        (vma->flags & MAP_SHARED))
+        return NULL;
+    if (vma->file_pages) {
+        /* Only the pages written get their own copy: the rest stays shared with the file's cache. */
+        uint64_t first = PAGE_ROUND_DOWN(address), last = PAGE_ROUND_UP(address + length);
+        if (vma->start < first)
+            vma_split(mm, index++, first);
+        if (mm->vmas[index].end > last)
+            vma_split(mm, index, last);
+        vma = &mm->vmas[index];
+        if (make_pages_private(mm, vma) < 0)
+            return NULL;
+        vma->patched_code = true;
+    }
+    return memory_at(vma_memory_offset(vma, address));
+}
+
+long mm_map_named(struct mm *mm, uint64_t address, uint64_t length, int protection, int flags, const char *name)
+{
+    long mapped = mm_map(mm, address, length, protection, flags | MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+    if (mapped >= 0) {
+        struct vma *vma = &mm->vmas[vma_lower_bound(mm, (uint64_t)mapped)];
+        snprintf(vma->name, sizeof(vma->name), "%s", name);
+    }
+    return mapped;
+}
+
 long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection)
 {
     if (address & (PAGE_SIZE - 1))
@@ -544,6 +579,7 @@ struct mm *mm_fork(struct mm *parent)
     child->arg_end = parent->arg_end;
     child->env_start = parent->env_start;
     child->env_end = parent->env_end;
+    syscall_patches_copy(child, parent);
     if (parent->executable) {
         child->executable = parent->executable;
         vfs_file_get(child->executable);
@@ -580,6 +616,7 @@ int mm_clear(struct mm *mm)
         vma_release(&mm->vmas[i]);
     mm->vma_count = 0;
     mm->brk_start = mm->brk_end = 0;
+    syscall_patches_release(mm);
     if (mm->executable) {
         vfs_file_put(mm->executable);
         mm->executable = NULL;
@@ -637,10 +674,23 @@ int mm_copy_out(struct mm *mm, uint64_t address, const void *source, size_t leng
     return mm_access(mm, address, length, true, force, (void *)source);
 }
 
+/* Whether next continues vma as one mapping: Linux shows a private file mapping whose pages were partly
+ * copied as one line; here such a mapping was split where syscall patching copied pages. */
+static bool vma_continues(const struct vma *vma, const struct vma *next)
+{
+    return (vma->patched_code || next->patched_code) && vma->end == next->start && vma->file &&
+           vma->file == next->file &&
+           vma->file_offset + (vma->end - vma->start) == next->file_offset && vma->protection == next->protection &&
+           vma->flags == next->flags && !(vma->flags & MAP_SHARED);
+}
+
 void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_buffer *out)
 {
     for (size_t i = 0; i < mm->vma_count; i++) {
         const struct vma *vma = &mm->vmas[i];
+        uint64_t end = vma->end;
+        while (i + 1 < mm->vma_count && vma_continues(&mm->vmas[i], &mm->vmas[i + 1]))
+            end = mm->vmas[++i].end;
         struct stat file_stat = {0};
         struct text_buffer path = {0};
         if (vma->file) {
@@ -648,7 +698,7 @@ void mm_describe_maps(struct mm *mm, const struct vfs_context *ctx, struct text_
             vfs_file_describe_path(vma->file, ctx, &path);
         }
         text_buffer_append(out, "%012lx-%012lx %c%c%c%c %08lx %02x:%02x %-10lu %s\n", (unsigned long)vma->start,
-                           (unsigned long)vma->end, vma->protection & PROT_READ ? 'r' : '-',
+                           (unsigned long)end, vma->protection & PROT_READ ? 'r' : '-',
                            vma->protection & PROT_WRITE ? 'w' : '-', vma->protection & PROT_EXEC ? 'x' : '-',
                            vma->flags & MAP_SHARED ? 's' : 'p', (unsigned long)vma->file_offset,
                            (unsigned)(file_stat.st_dev >> 8) & 0xff, (unsigned)file_stat.st_dev & 0xff,

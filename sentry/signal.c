@@ -3,6 +3,7 @@
 #include "sentry/internal.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,7 +392,7 @@ static void settle_interrupted_syscall(struct task *task, const struct kernel_si
         return;
     }
     if (restart) {
-        registers->rax = registers->orig_rax;
+        registers->rax = result == -SENTRY_ERESTART_RESTARTBLOCK ? (uint64_t)__NR_restart_syscall : registers->orig_rax;
         registers->rip -= 2;
     } else {
         registers->rax = (uint64_t)-EINTR;
@@ -551,6 +552,7 @@ void signal_fault(struct task *task, const siginfo_t *fault)
 long signal_return(struct task *task)
 {
     struct user_regs_struct *registers = &task->registers.general;
+    task->sleep_restart_armed = false; /* Linux: restart_block.fn = do_no_restart_syscall */
     uint64_t frame_address = registers->rsp - 8;
     struct signal_frame frame;
     if (task_copy_in(task, &frame, frame_address, sizeof(frame)) < 0) {

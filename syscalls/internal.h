@@ -45,6 +45,8 @@ size_t syscall_copy_out_prefix(struct task *task, uint64_t address, const void *
 
 /* poll.c: a temporary signal mask for a wait (ppoll, pselect6, epoll_pwait): applied at the first run, restored
  * when the call returns, or by the signal handler's return when it ends with EINTR. */
+/* nanosleep's wait, also resumed by restart_syscall: until deadline (CLOCK_MONOTONIC ns). */
+long syscall_sleep_to_deadline(struct task *task, uint64_t deadline, uint64_t remaining_address, bool absolute);
 long syscall_apply_temporary_mask(struct task *task, uint64_t mask_address, uint64_t mask_size);
 void syscall_settle_temporary_mask(struct task *task, long result);
 /* socket.c: ioctls every socket answers (the loopback interface's SIOCGIF*, SIOCOUTQ); -ENOTTY for others. */

@@ -56,13 +56,20 @@ static SYSCALL_HANDLER(membarrier)
     return -EINVAL;
 }
 
-/* restart_syscall(2): the Sentry restarts interrupted calls by re-running them, never through a restart
- * block, so none is ever pending: Linux's do_no_restart_syscall answer. */
+/* restart_syscall(2): what an interrupted relative sleep left to do (the Sentry re-runs every other
+ * interrupted call itself); with nothing armed, Linux's do_no_restart_syscall answer. */
 static SYSCALL_HANDLER(restart_syscall)
 {
-    (void)task;
     (void)args;
-    return -EINTR;
+    uint64_t *state = task_syscall_restart_state(task);
+    if (!task_syscall_is_restarted(task)) {
+        if (!task->sleep_restart_armed)
+            return -EINTR;
+        task->sleep_restart_armed = false;
+        state[0] = task->sleep_restart_deadline;
+        state[1] = task->sleep_restart_remaining_address;
+    }
+    return syscall_sleep_to_deadline(task, state[0], state[1], false);
 }
 
 /* Flush one file's written data to its backing store; file systems kept in memory have none. */

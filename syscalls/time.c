@@ -224,6 +224,31 @@ static uint64_t clock_now(clockid_t clock)
 }
 
 /* First entry computes the monotonic deadline; re-runs (after a wake-up) only check it. */
+/* Wait until deadline (CLOCK_MONOTONIC ns); an interrupted relative sleep reports the time left and, if no
+ * handler runs, resumes through restart_syscall. */
+long syscall_sleep_to_deadline(struct task *task, uint64_t deadline, uint64_t remaining_address, bool absolute)
+{
+    uint64_t now = monotonic_nanoseconds();
+    if (now >= deadline)
+        return 0;
+    if (absolute) {
+        task->interrupted_result = -SENTRY_ERESTARTNOHAND; /* re-running it waits for the same time */
+        return task_wait_deadline(task, deadline);
+    }
+    if (remaining_address) {
+        /* Written now so that an interrupted sleep reports what was left, as Linux does. */
+        uint64_t left = deadline - now;
+        struct timespec remaining = {(time_t)(left / NANOSECONDS_PER_SECOND), (long)(left % NANOSECONDS_PER_SECOND)};
+        if (task_copy_out(task, remaining_address, &remaining, sizeof(remaining)) < 0)
+            return -EFAULT;
+    }
+    task->interrupted_result = -SENTRY_ERESTART_RESTARTBLOCK;
+    task->sleep_restart_armed = true;
+    task->sleep_restart_deadline = deadline;
+    task->sleep_restart_remaining_address = remaining_address;
+    return task_wait_deadline(task, deadline);
+}
+
 static long sleep_until(struct task *task, clockid_t clock, uint64_t request_address, bool absolute,
                         uint64_t remaining_address)
 {
@@ -244,18 +269,7 @@ static long sleep_until(struct task *task, clockid_t clock, uint64_t request_add
         if (state[0] == 0)
             state[0] = 1;
     }
-    uint64_t now = monotonic_nanoseconds();
-    if (now >= state[0])
-        return 0;
-    if (remaining_address && !absolute) {
-        /* Written now so that an interrupted sleep reports what was left, as Linux does. */
-        uint64_t left = state[0] - now;
-        struct timespec remaining = {(time_t)(left / NANOSECONDS_PER_SECOND), (long)(left % NANOSECONDS_PER_SECOND)};
-        if (task_copy_out(task, remaining_address, &remaining, sizeof(remaining)) < 0)
-            return -EFAULT;
-    }
-    task->interrupted_result = -SENTRY_ERESTARTNOHAND;
-    return task_wait_deadline(task, state[0]);
+    return syscall_sleep_to_deadline(task, state[0], remaining_address, absolute);
 }
 
 static SYSCALL_HANDLER(nanosleep) { return sleep_until(task, CLOCK_MONOTONIC, ARG(0), false, ARG(1)); }

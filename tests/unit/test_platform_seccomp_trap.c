@@ -7,6 +7,9 @@
 #include <cmocka.h>
 
 #include <asm/prctl.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
@@ -231,8 +234,28 @@ static const uint8_t application_code[] = {
     0x48, 0xb9, 0x00, 0x10, 0x00, 0x00, 0x00, 0x7e, 0x00, 0x00, /* movabs $0x7e0000001000,%rcx */
     0x48, 0xc7, 0x01, 0x00, 0x00, 0x00, 0x00,                   /* movq $0x0,(%rcx) */
     0x0f, 0x0b,                                                 /* ud2 */
+    /* +0x7f fast: rbx = 0x1111; enter the fast path as a thunk does (eax = getpid, rcx = back); at back,
+     * exit(result + rbx) through a trapped syscall */
+    0xbb, 0x11, 0x11, 0x00, 0x00,                               /* mov $0x1111,%ebx */
+    0x48, 0x8d, 0x0d, 0x12, 0x00, 0x00, 0x00,                   /* lea 0x12(%rip),%rcx (back) */
+    0xb8, 0x27, 0x00, 0x00, 0x00,                               /* mov $0x27,%eax */
+    0x49, 0xbb, 0x00, 0x12, 0x00, 0x00, 0x00, 0x7e, 0x00, 0x00, /* movabs $0x7e0000001200,%r11 */
+    0x41, 0xff, 0xe3,                                           /* jmp *%r11 */
+    0x48, 0x89, 0xc7,                                           /* back: mov %rax,%rdi */
+    0x48, 0x01, 0xdf,                                           /* add %rbx,%rdi */
+    0xb8, 0x3c, 0x00, 0x00, 0x00,                               /* mov $0x3c,%eax */
+    0x0f, 0x05,                                                 /* syscall */
+    0x0f, 0x0b,                                                 /* ud2 */
+    /* +0xac forge fast: the slot claims a fast request whose registers hold rax = 0x77; spin */
+    0x48, 0xb8, 0x00, 0x40, 0x01, 0x00, 0x00, 0x7e, 0x00, 0x00, /* movabs $0x7e0000014000,%rax */
+    0xc7, 0x40, 0x34, 0x01, 0x00, 0x00, 0x00,                   /* movl $0x1,0x34(%rax) */
+    0x48, 0xc7, 0x80, 0x90, 0x01, 0x00, 0x00, 0x77, 0x00, 0x00, 0x00, /* movq $0x77,0x190(%rax) */
+    0xc7, 0x00, 0x01, 0x00, 0x00, 0x00,                         /* movl $0x1,(%rax) */
+    0xf3, 0x90,                                                 /* pause */
+    0xeb, 0xfc,                                                 /* jmp (pause) */
 };
-enum { ENTRY_SYSCALLS = 0x00, ENTRY_FORGE = 0x13, ENTRY_JUMP = 0x2f, ENTRY_HANDLER = 0x5b, ENTRY_FAULT = 0x6c };
+enum { ENTRY_SYSCALLS = 0x00, ENTRY_FORGE = 0x13, ENTRY_JUMP = 0x2f, ENTRY_HANDLER = 0x5b, ENTRY_FAULT = 0x6c,
+       ENTRY_FAST = 0x7f, ENTRY_FAST_BACK = 0x9d, ENTRY_FORGE_FAST = 0xac };
 
 static const struct platform_ops *ops = &platform_seccomp_trap_ops;
 static int memory_fd = -1;
@@ -284,6 +307,22 @@ static int next_stop(struct platform_context **context, struct platform_stop *st
     }
 }
 
+/* Answer the stopped syscall with result; the application code then exits with a status the test knows. */
+static void answer_then_expect_exit(struct platform_context *thread, struct platform_registers *registers,
+                                    uint64_t result, uint64_t exit_status)
+{
+    struct platform_context *stopped;
+    struct platform_stop stop;
+    registers->general.rax = result;
+    assert_int_equal(ops->set_registers(thread, registers), 0);
+    assert_int_equal(ops->resume(thread), 0);
+    assert_int_equal(next_stop(&stopped, &stop, 5000), 1);
+    assert_int_equal(stop.kind, PLATFORM_STOP_SYSCALL);
+    assert_int_equal(ops->get_registers(thread, registers), 0);
+    assert_int_equal(registers->general.orig_rax, SYS_exit);
+    assert_int_equal(registers->general.rdi, exit_status);
+}
+
 static void test_syscall_round_trip(void **state)
 {
     (void)state;
@@ -297,14 +336,8 @@ static void test_syscall_round_trip(void **state)
     assert_int_equal(ops->get_registers(thread, &registers), 0);
     assert_int_equal(registers.general.orig_rax, SYS_getpid);
     assert_int_equal(registers.general.rip, CODE_ADDRESS + 7);
-    registers.general.rax = 4242;
-    assert_int_equal(ops->set_registers(thread, &registers), 0);
-    assert_int_equal(ops->resume(thread), 0);
-    assert_int_equal(next_stop(&stopped, &stop, 5000), 1);
-    assert_int_equal(stop.kind, PLATFORM_STOP_SYSCALL);
-    assert_int_equal(ops->get_registers(thread, &registers), 0);
-    assert_int_equal(registers.general.orig_rax, SYS_exit);
-    assert_int_equal(registers.general.rdi, 4242);  /* our answer reached application code */
+    assert_true(stop.patchable);  /* "mov $nr, %eax; syscall", trapped */
+    answer_then_expect_exit(thread, &registers, 4242, 4242); /* our answer reached application code */
     ops->address_space_destroy(space);
 }
 
@@ -386,6 +419,70 @@ static void test_interrupt_stops_a_running_thread(void **state)
     ops->address_space_destroy(space);
 }
 
+/* The stub's one application thread: the other one of its two host threads (the first is the mapper). */
+static pid_t application_thread(pid_t process)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", process);
+    DIR *tasks = opendir(path);
+    assert_non_null(tasks);
+    pid_t found = -1;
+    for (struct dirent *entry; (entry = readdir(tasks));)
+        if (entry->d_name[0] != '.' && atoi(entry->d_name) != process)
+            found = atoi(entry->d_name);
+    closedir(tasks);
+    assert_true(found > 0);
+    return found;
+}
+
+/* Application code entering the fast path itself, as a patched site's thunk does: a syscall like any other
+ * (the registers as a syscall leaves them: rcx = rip, r11 = flags), answered without a signal; the
+ * registers the application did not give the Sentry come back as they were. An interrupt signal that
+ * reaches the thread while the Sentry holds its request is dropped: the thread is stopped already. */
+static void test_fast_path_round_trip(void **state)
+{
+    (void)state;
+    struct platform_context *thread, *stopped;
+    struct platform_address_space *space = start_stub(ENTRY_FAST, 0, &thread);
+    struct platform_stop stop;
+    assert_int_equal(next_stop(&stopped, &stop, 5000), 1);
+    assert_ptr_equal(stopped, thread);
+    assert_int_equal(stop.kind, PLATFORM_STOP_SYSCALL);
+    assert_false(stop.patchable);
+    struct platform_registers registers;
+    assert_int_equal(ops->get_registers(thread, &registers), 0);
+    assert_int_equal(registers.general.orig_rax, SYS_getpid);
+    assert_int_equal(registers.general.rip, CODE_ADDRESS + ENTRY_FAST_BACK);
+    assert_int_equal(registers.general.rcx, CODE_ADDRESS + ENTRY_FAST_BACK);
+    assert_int_equal(registers.general.r11, registers.general.eflags);
+    assert_int_equal(registers.general.rbx, 0x1111);
+    assert_int_equal(registers.general.rsp, STACK_ADDRESS + PAGE_SIZE - 64);
+    assert_true(registers.floating_point_valid);
+    pid_t process = ops->host_process(space);
+    assert_int_equal(syscall(SYS_tgkill, process, application_thread(process), TRAP_INTERRUPT_SIGNAL), 0);
+    assert_int_equal(next_stop(&stopped, &stop, 100), 0);
+    answer_then_expect_exit(thread, &registers, 4242, 4242 + 0x1111);
+    ops->address_space_destroy(space);
+}
+
+/* A slot forged into claiming a fast request is a syscall with registers of the application's choosing,
+ * which it could have made anyway; its answer returns nowhere but to the forging code. */
+static void test_forged_fast_request_is_only_a_syscall(void **state)
+{
+    (void)state;
+    struct platform_context *thread, *stopped;
+    struct platform_address_space *space = start_stub(ENTRY_FORGE_FAST, 0, &thread);
+    struct platform_stop stop;
+    assert_int_equal(next_stop(&stopped, &stop, 5000), 1);
+    assert_int_equal(stop.kind, PLATFORM_STOP_SYSCALL);
+    struct platform_registers registers;
+    assert_int_equal(ops->get_registers(thread, &registers), 0);
+    assert_int_equal(registers.general.orig_rax, 0x77);
+    assert_int_equal(ops->resume(thread), 0);
+    assert_int_equal(next_stop(&stopped, &stop, 100), 0);
+    ops->address_space_destroy(space);
+}
+
 int main(void)
 {
     const struct CMUnitTest filter_tests[] = {
@@ -401,6 +498,8 @@ int main(void)
         cmocka_unit_test(test_handler_on_application_stack_reaches_nothing),
         cmocka_unit_test(test_fault_is_reported_with_its_siginfo),
         cmocka_unit_test(test_interrupt_stops_a_running_thread),
+        cmocka_unit_test(test_fast_path_round_trip),
+        cmocka_unit_test(test_forged_fast_request_is_only_a_syscall),
     };
     int failed = cmocka_run_group_tests_name("filters", filter_tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("platform", platform_tests, set_up_platform, NULL);
