@@ -64,7 +64,8 @@ struct trap_slot {
     uint64_t siginfo;       /* stub address of its siginfo */
     uint64_t wake_value;    /* the 8 bytes written to STUB_WAKE_FD */
     uint32_t command;       /* TRAP_COMMAND_*, read by the handler after the answer */
-    uint32_t reserved;
+    uint32_t cpu;           /* where the request was posted from: (node << 12) | cpu (the first cache line
+                             * holds everything both sides touch on each request) */
     uint64_t fs_base;       /* with TRAP_COMMAND_SET_FS */
     uint32_t host_tid;      /* set by clone, cleared by the kernel when the host thread is gone */
     uint32_t kind;          /* TRAP_KIND_SIGNAL (frame, siginfo) or TRAP_KIND_FAST (registers, fxsave) */
@@ -80,6 +81,7 @@ struct trap_fast_registers {
 struct trap_shared_page {
     uint32_t sentry_sleeping;      /* a stub that posts a request must then write STUB_WAKE_FD */
     uint32_t stub_spin_iterations; /* pause loops before the handler sleeps in FUTEX_WAIT */
+    uint32_t sentry_cpu;           /* where the Sentry last spun: a stub spinning there yields to it */
 };
 
 /* The filter every stub process starts under (template, mapper): host syscalls pass from the ptrace

@@ -20,8 +20,8 @@
 /* Registers of an application thread, as the Sentry sees and changes them. */
 struct platform_registers {
     struct user_regs_struct general;
-    struct user_fpregs_struct floating_point;  /* fxsave image; valid when fp_valid */
-    bool floating_point_valid;
+    struct user_fpregs_struct floating_point;  /* fxsave image; valid when floating_point_valid */
+    bool floating_point_valid;  /* false after get_registers: fetch with get_floating_point when needed */
 };
 
 enum platform_stop_kind {
@@ -50,8 +50,12 @@ struct platform_ops {
                uint64_t file_offset);
     int (*unmap)(struct platform_address_space *space, uint64_t address, uint64_t length);
     int (*protect)(struct platform_address_space *space, uint64_t address, uint64_t length, int protection);
-    /* Registers the thread will resume with / has stopped with. */
+    /* Registers the thread will resume with / has stopped with. get_registers may leave the FPU state out
+     * (floating_point_valid false: it costs cache traffic most stops do not need); get_floating_point then
+     * fetches it (NULL: get_registers always includes it). set_registers changes the FPU state only when
+     * floating_point_valid. */
     int (*get_registers)(struct platform_context *context, struct platform_registers *registers);
+    int (*get_floating_point)(struct platform_context *context, struct user_fpregs_struct *floating_point);
     int (*set_registers)(struct platform_context *context, const struct platform_registers *registers);
     /* Resume application code; the stop is reported by wait_any. */
     int (*resume)(struct platform_context *context);

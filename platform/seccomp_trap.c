@@ -105,6 +105,7 @@ struct platform_context {
     /* The stop being handled, validated when collected: a signal frame, or a fast request (fast). */
     enum stop_reason reason;
     bool fast;
+    struct trap_fast_registers fast_saved;  /* a fast request's registers as read */
     uint8_t *frame;
     uint8_t *fpstate;  /* NULL when the frame carries none */
     uint64_t fs_base, gs_base;
@@ -135,6 +136,41 @@ static struct platform_context *scan_cursor;
 #define SPIN_BUDGET_MINIMUM_NS 2000
 #define SPIN_BUDGET_MAXIMUM_NS 100000
 #define STUB_SPIN_TARGET_NS 30000
+
+/* CPU placement. With few cores the Sentry and a stub thread may share one, and then every handoff waits for
+ * a yield instead of a cache line; the stub reports where it posts from, and the Sentry moves off that CPU
+ * when they keep meeting there (at most every PLACEMENT_INTERVAL_NS). */
+#define PLACEMENT_STREAK 16
+#define PLACEMENT_INTERVAL_NS 20000000ULL
+static cpu_set_t sentry_cpus;  /* the Sentry's affinity at start: never widened beyond it */
+static bool sentry_cpus_known;
+static unsigned colocated_streak;
+static uint32_t last_stub_cpu = UINT32_MAX; /* where the latest request came from */
+static uint64_t last_move_ns;
+
+static uint64_t now_ns(void);
+
+static void keep_apart_from(uint32_t stub_cpu_and_node)
+{
+    const uint32_t stub_cpu = stub_cpu_and_node & 0xfff;
+    last_stub_cpu = stub_cpu;
+    int here = sched_getcpu();
+    if (!sentry_cpus_known || here < 0 || (uint32_t)here != stub_cpu) {
+        colocated_streak = 0;
+        return;
+    }
+    if (++colocated_streak < PLACEMENT_STREAK)
+        return;
+    colocated_streak = 0;
+    uint64_t now = now_ns();
+    if (now - last_move_ns < PLACEMENT_INTERVAL_NS)
+        return;
+    last_move_ns = now;
+    cpu_set_t elsewhere = sentry_cpus;
+    CPU_CLR(stub_cpu, &elsewhere);
+    if (CPU_COUNT(&elsewhere) > 0 && sched_setaffinity(0, sizeof(elsewhere), &elsewhere) < 0)
+        log_warning("seccomp-trap: cannot move off CPU %u: %s", stub_cpu, strerror(errno));
+}
 
 static uint64_t now_ns(void)
 {
@@ -252,6 +288,8 @@ static int trap_initialize(int memory_fd)
     shared_page = (struct trap_shared_page *)trap_file;
     shared_page->sentry_sleeping = 1;  /* until the loop spins, every request must wake it */
     shared_page->stub_spin_iterations = calibrate_stub_spin();
+    shared_page->sentry_cpu = UINT32_MAX;
+    sentry_cpus_known = sched_getaffinity(0, sizeof(sentry_cpus), &sentry_cpus) == 0;
 
     wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd < 0)
@@ -539,8 +577,16 @@ static int fast_get_registers(struct platform_context *context, struct platform_
     out->ss = USER_DATA_SELECTOR;
     out->fs_base = context->fs_base;
     out->gs_base = context->gs_base;
-    memcpy(&registers->floating_point, context->area + TRAP_SLOT_FXSAVE, sizeof(registers->floating_point));
-    registers->floating_point_valid = true;
+    registers->floating_point_valid = false; /* in the slot, fetched only if needed */
+    context->fast_saved = saved;
+    return 0;
+}
+
+static int trap_get_floating_point(struct platform_context *context, struct user_fpregs_struct *floating_point)
+{
+    if (context->state != CONTEXT_STOPPED || !context->fast)
+        return -EINVAL;  /* get_registers gave it already */
+    memcpy(floating_point, context->area + TRAP_SLOT_FXSAVE, sizeof(*floating_point));
     return 0;
 }
 
@@ -552,7 +598,12 @@ static int fast_set_registers(struct platform_context *context, const struct pla
         .r11 = in->r11, .r10 = in->r10, .r9 = in->r9, .r8 = in->r8, .rax = in->rax, .rcx = in->rcx,
         .rdx = in->rdx, .rsi = in->rsi, .rdi = in->rdi, .rip = in->rip, .rflags = in->eflags, .rsp = in->rsp,
     };
-    memcpy(fast_registers(context), &answer, sizeof(answer));
+    /* Only what changed: every cache line written here moves between the two cores twice. */
+    uint64_t *to = (uint64_t *)fast_registers(context);
+    const uint64_t *from = (const uint64_t *)&answer, *before = (const uint64_t *)&context->fast_saved;
+    for (size_t i = 0; i < sizeof(answer) / sizeof(uint64_t); i++)
+        if (from[i] != before[i])
+            to[i] = from[i];
     /* Restoring the FPU costs the handler an fxrstor: only when the Sentry changed it. The software-reserved
      * bytes at the end of the image are the kernel's business, not the registers'. */
     uint8_t *saved_fpu = context->area + TRAP_SLOT_FXSAVE;
@@ -764,6 +815,7 @@ static bool accept_request(struct platform_context *context, struct platform_sto
 {
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     memset(stop, 0, sizeof(*stop));
+    keep_apart_from(__atomic_load_n(&context->slot->cpu, __ATOMIC_RELAXED));
     if (__atomic_load_n(&context->slot->kind, __ATOMIC_RELAXED) == TRAP_KIND_FAST) {
         context->fast = true;
         context->frame = context->fpstate = NULL;
@@ -858,7 +910,7 @@ static int trap_collect_stop(struct platform_context **context_out, struct platf
 {
     /* Draining costs syscalls: after a successful spin it is skipped, but not forever (a stub may die). */
     static unsigned collections_without_drain;
-    if (!stop_found_by_spinning || ++collections_without_drain >= 64) {
+    if (!stop_found_by_spinning || ++collections_without_drain >= 128) {
         collections_without_drain = 0;
         /* We slept (or were woken early): take the wake-ups and exits that woke us. */
         uint64_t count;
@@ -911,7 +963,12 @@ static int trap_spin_for_stop(void)
 {
     stop_found_by_spinning = false;
     if (running_count > 0) {
-        __atomic_store_n(&shared_page->sentry_sleeping, 0, __ATOMIC_SEQ_CST);
+        /* Written only when they change: the stubs read this line on every request. */
+        if (__atomic_load_n(&shared_page->sentry_sleeping, __ATOMIC_RELAXED))
+            __atomic_store_n(&shared_page->sentry_sleeping, 0, __ATOMIC_SEQ_CST);
+        int here = sched_getcpu();
+        if (__atomic_load_n(&shared_page->sentry_cpu, __ATOMIC_RELAXED) != (uint32_t)here)
+            __atomic_store_n(&shared_page->sentry_cpu, (uint32_t)here, __ATOMIC_RELAXED);
         uint64_t start = now_ns();
         for (uint32_t i = 1;; i++) {
             if (any_request()) {
@@ -920,8 +977,9 @@ static int trap_spin_for_stop(void)
             }
             if ((i & 15) == 0 && now_ns() - start > spin_budget_ns)
                 break;
-            /* With two cores and more runnable threads, the stub we wait for may be queued behind us. */
-            if ((i & 63) == 0)
+            /* The stub we wait for may be queued behind us on this CPU (a yield costs a host syscall: only
+             * then). */
+            if ((i & 63) == 0 && (uint32_t)here == last_stub_cpu)
                 sched_yield();
             cpu_relax();
         }
@@ -953,6 +1011,7 @@ const struct platform_ops platform_seccomp_trap_ops = {
     .unmap = trap_unmap,
     .protect = trap_protect,
     .get_registers = trap_get_registers,
+    .get_floating_point = trap_get_floating_point,
     .set_registers = trap_set_registers,
     .resume = trap_resume,
     .interrupt = trap_interrupt,

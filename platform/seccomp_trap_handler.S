@@ -64,6 +64,9 @@ drop_signal:
 	mov $SYSCALL_RT_SIGRETURN, %eax
 	jmp trap_syscall
 post_signal:
+	mov $TRAP_CPU_SEGMENT, %eax
+	lsl %eax, %eax
+	mov %eax, TRAP_SLOT_CPU(%r12)
 	movl $TRAP_KIND_SIGNAL, TRAP_SLOT_KIND(%r12)
 	mov %rdx, TRAP_SLOT_FRAME(%r12)
 	mov %rsi, TRAP_SLOT_SIGINFO(%r12)
@@ -106,6 +109,9 @@ fast_entry:
 	mov %r15, %gs:FAST_REGISTER(R15)
 	mov %gs:TRAP_SLOT_SELF, %r12
 	fxsave64 TRAP_SLOT_FXSAVE(%r12)
+	mov $TRAP_CPU_SEGMENT, %eax
+	lsl %eax, %eax
+	mov %eax, TRAP_SLOT_CPU(%r12)
 	movl $TRAP_KIND_FAST, TRAP_SLOT_KIND(%r12)
 	movl $0, TRAP_SLOT_STUB_SLEEPING(%r12)
 	mov $TRAP_SLOT_REQUEST, %eax
@@ -140,11 +146,11 @@ trap_fast_posted:
 	jmp *%gs:FAST_REGISTER(RIP)
 
 /* r12 = slot. Wakes the Sentry if it sleeps (write to its eventfd), spins up to the shared page's
- * stub_spin_iterations pauses on the slot (yielding every 64), then sleeps in FUTEX_WAIT on it, until the
- * state is RESPONSE. Preserves rbx, rbp, r12, r15. */
+ * stub_spin_iterations pauses on the slot (every 64, yielding if the Sentry spins on this CPU), then sleeps
+ * in FUTEX_WAIT on it, until the state is RESPONSE. Preserves rbx, rbp, r12, r15. */
 wait_for_answer:
 	movabs $TRAP_SHARED_ADDRESS, %r13
-	cmpl $0, 0(%r13)
+	cmpl $0, TRAP_SHARED_SENTRY_SLEEPING(%r13)
 	je 2f
 	movq $1, TRAP_SLOT_WAKE_VALUE(%r12)
 	mov $SYSCALL_WRITE, %eax
@@ -153,7 +159,7 @@ wait_for_answer:
 	mov $8, %edx
 	call trap_syscall
 2:
-	mov 4(%r13), %ecx
+	mov TRAP_SHARED_STUB_SPIN_ITERATIONS(%r13), %ecx
 	test %ecx, %ecx
 	je 4f
 3:
@@ -163,6 +169,11 @@ wait_for_answer:
 	dec %ecx
 	je 4f
 	test $0x3f, %cl
+	jne 3b
+	mov $TRAP_CPU_SEGMENT, %eax
+	lsl %eax, %eax
+	and $0xfff, %eax
+	cmp TRAP_SHARED_SENTRY_CPU(%r13), %eax
 	jne 3b
 	mov %ecx, %r14d
 	mov $SYSCALL_SCHED_YIELD, %eax

@@ -23,7 +23,8 @@ _Static_assert(offsetof(struct trap_slot, state) == TRAP_SLOT_STATE &&
                    offsetof(struct trap_slot, host_tid) == TRAP_SLOT_HOST_TID &&
                    offsetof(struct trap_slot, kind) == TRAP_SLOT_KIND &&
                    offsetof(struct trap_slot, fpu_dirty) == TRAP_SLOT_FPU_DIRTY &&
-                   offsetof(struct trap_slot, self) == TRAP_SLOT_SELF && sizeof(struct trap_slot) <= 0x100,
+                   offsetof(struct trap_slot, self) == TRAP_SLOT_SELF &&
+                   offsetof(struct trap_slot, cpu) == TRAP_SLOT_CPU && sizeof(struct trap_slot) <= 0x100,
                "the handlers' machine code uses these offsets");
 _Static_assert(offsetof(struct trap_fast_registers, r15) == TRAP_REGISTER_R15 &&
                    offsetof(struct trap_fast_registers, rax) == TRAP_REGISTER_RAX &&
@@ -34,7 +35,10 @@ _Static_assert(offsetof(struct trap_fast_registers, r15) == TRAP_REGISTER_R15 &&
                "the fast handler uses these offsets");
 _Static_assert(TRAP_STUB_CODE_ADDRESS == STUB_CODE_ADDRESS && TRAP_SHARED_ADDRESS == STUB_CODE_ADDRESS + STUB_REGION_SIZE,
                "trap_layout.h follows platform.h");
-_Static_assert(offsetof(struct trap_shared_page, stub_spin_iterations) == 4, "the handlers read it at +4");
+_Static_assert(offsetof(struct trap_shared_page, sentry_sleeping) == TRAP_SHARED_SENTRY_SLEEPING &&
+                   offsetof(struct trap_shared_page, stub_spin_iterations) == TRAP_SHARED_STUB_SPIN_ITERATIONS &&
+                   offsetof(struct trap_shared_page, sentry_cpu) == TRAP_SHARED_SENTRY_CPU,
+               "the handlers read these offsets");
 _Static_assert(TRAP_INTERRUPT_SIGNAL_NUMBER == SIGUSR2, "the handler drops only the interrupt signal");
 
 /* A tiny BPF assembler: jumps name labels, resolved once the program is laid out. */

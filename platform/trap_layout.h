@@ -20,6 +20,7 @@
 #define TRAP_SLOT_SIGINFO 0x10      /* u64 */
 #define TRAP_SLOT_WAKE_VALUE 0x18   /* u64: written to the Sentry's eventfd */
 #define TRAP_SLOT_COMMAND 0x20      /* u32 */
+#define TRAP_SLOT_CPU 0x24          /* u32: the CPU the request was posted from, (node << 12) | cpu */
 #define TRAP_SLOT_FS_BASE 0x28      /* u64 */
 #define TRAP_SLOT_HOST_TID 0x30     /* u32, cleared by the kernel at the host thread's death */
 #define TRAP_SLOT_KIND 0x34         /* u32: TRAP_KIND_SIGNAL or TRAP_KIND_FAST */
@@ -57,6 +58,15 @@
 #define TRAP_KIND_FAST 1
 #define TRAP_COMMAND_SET_FS 1
 #define TRAP_COMMAND_EXIT 2
+
+/* The shared page (read-only in stubs). */
+#define TRAP_SHARED_SENTRY_SLEEPING 0x0 /* u32 */
+#define TRAP_SHARED_STUB_SPIN_ITERATIONS 0x4 /* u32 */
+#define TRAP_SHARED_SENTRY_CPU 0x8 /* u32: the CPU the Sentry spins on */
+
+/* The segment whose limit Linux sets to (node << 12) | cpu on each CPU: "lsl" reads it in user mode (what the
+ * vDSO's getcpu does without RDPID). */
+#define TRAP_CPU_SEGMENT 0x7b
 
 #define TRAP_THREAD_AREA_SIZE 0x4000
 #define TRAP_INTERRUPT_SIGNAL_NUMBER 12 /* SIGUSR2 */

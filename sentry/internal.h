@@ -102,6 +102,9 @@ bool syscall_patch_is_old_syscall(struct mm *mm, uint64_t rip);
 void syscall_patches_copy(struct mm *child, const struct mm *parent);
 void syscall_patches_release(struct mm *mm);
 
+/* A stopped task's FPU state, fetched from the platform the first time something needs it (loop.c). */
+void task_load_floating_point(struct task *task);
+
 /* ---- signals (signal.c) ---- */
 struct kernel_sigaction {
     uint64_t handler;   /* SIG_DFL=0, SIG_IGN=1, or an address */

@@ -138,6 +138,14 @@ static void strace_line(struct task *task, long result, bool entering)
     text_buffer_free(&line);
 }
 
+void task_load_floating_point(struct task *task)
+{
+    if (task->registers.floating_point_valid || !sentry_platform->get_floating_point)
+        return;
+    if (sentry_platform->get_floating_point(task->context, &task->registers.floating_point) == 0)
+        task->registers.floating_point_valid = true;
+}
+
 void task_finish_syscall(struct task *task, long result)
 {
     task->in_syscall = false;
@@ -387,7 +395,7 @@ void loop_initialize(void)
 }
 
 /* Rounds the loop may skip poll while the platform keeps finding stops by spinning. */
-#define POLLS_SKIPPED_MAXIMUM 32
+#define POLLS_SKIPPED_MAXIMUM 128
 
 /* Reaped groups are freed between steps, never under a handler that may still hold one of their tasks. */
 static struct thread_group **released_groups;

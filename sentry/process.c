@@ -160,6 +160,7 @@ static struct task *new_child_task(struct task *parent, struct thread_group *gro
 {
     struct task *child = task_new(group, context);
     child->tid = group->tgid;
+    task_load_floating_point(parent);  /* the child starts with the parent's FPU state too */
     child->registers = parent->registers;
     child->registers_dirty = true;
     child->signal_mask = parent->signal_mask;

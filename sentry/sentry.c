@@ -80,6 +80,9 @@ static int sentry_confine(void)
     int error = add_rules(filter, allowed_host_syscalls, ARRAY_SIZE(allowed_host_syscalls), SCMP_ACT_ALLOW);
     for (size_t i = 0; i < ARRAY_SIZE(allowed_ioctls) && error == 0; i++)
         error = seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]));
+    /* The platform moves the Sentry off the CPU its stub thread runs on (its own affinity only). */
+    if (error == 0)
+        error = seccomp_rule_add(filter, SCMP_ACT_ALLOW, SCMP_SYS(sched_setaffinity), 1, SCMP_A0(SCMP_CMP_EQ, 0));
     if (error == 0)
         error = add_rules(filter, forbidden_host_syscalls, ARRAY_SIZE(forbidden_host_syscalls),
                           SCMP_ACT_KILL_PROCESS);

@@ -455,6 +455,7 @@ static int setup_frame(struct task *task, int signal, const siginfo_t *info, con
     machine->fpstate = (struct _fpstate *)floating_point_address;
     frame.context.signal_mask = task->restore_saved_mask ? task->saved_signal_mask : task->signal_mask;
     frame.info = *info;
+    task_load_floating_point(task);
     if (task->registers.floating_point_valid &&
         task_copy_out(task, floating_point_address, &task->registers.floating_point, FXSAVE_SIZE) < 0)
         return -EFAULT;

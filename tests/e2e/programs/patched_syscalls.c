@@ -112,7 +112,20 @@ static void on_alarm(int signal)
 {
     (void)signal;
     alarms++;
+    /* The interrupted code's SSE state comes back at sigreturn, whatever the handler does to it. */
+    __asm__ volatile("pxor %%xmm8, %%xmm8" ::: "xmm8");
 }
+
+static unsigned read_mxcsr(void)
+{
+    unsigned value;
+    __asm__ volatile("stmxcsr %0" : "=m"(value));
+    return value;
+}
+
+static void write_mxcsr(unsigned value) { __asm__ volatile("ldmxcsr %0" ::"m"(value)); }
+
+#define MXCSR_ROUND_UP 0x4000
 
 static int pipe_ends[2];
 static void *slow_writer(void *argument)
@@ -245,8 +258,23 @@ int main(int argc, char **argv)
     printf("a 0.4 s sleep, stopped and continued midway, lasts 0.4 s\n");
 
     fflush(stdout);
+    const unsigned mxcsr = read_mxcsr();
+    write_mxcsr((mxcsr & ~0x6000u) | MXCSR_ROUND_UP);
+    /* Enough forks for fork's own site to be patched: the child's FPU state is its parent's each time. */
+    int inherited = 0;
+    for (int i = 0; i < 24; i++) {
+        pid_t quick = fork();
+        if (quick == 0)
+            _exit((read_mxcsr() & 0x6000u) == MXCSR_ROUND_UP ? 0 : 2);
+        int quick_status = 0;
+        waitpid(quick, &quick_status, 0);
+        inherited += WIFEXITED(quick_status) && WEXITSTATUS(quick_status) == 0;
+    }
+    check(inherited == 24, "the FPU state of forked children");
     pid_t child = fork();
     if (child == 0) {
+        if ((read_mxcsr() & 0x6000u) != MXCSR_ROUND_UP)
+            _exit(2);
         for (int i = 0; i < CALLS; i++)
             if (getppid() == parent)
                 _exit(1); /* the child's parent is us, not ours */
@@ -255,10 +283,11 @@ int main(int argc, char **argv)
         execl("/proc/self/exe", argv[0], "child", number, (char *)NULL);
         _exit(3);
     }
+    write_mxcsr(mxcsr);
     int status = 0;
     waitpid(child, &status, 0);
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "fork, then exec of a fresh image");
-    printf("a forked child runs the patched sites, then execs a fresh image that patches its own\n");
+    printf("a forked child has its parent's FPU state, runs the patched sites, then execs a fresh image\n");
 
     printf("%s\n", failures ? "some checks failed" : "all checks passed");
     return failures ? 1 : 0;
