@@ -82,6 +82,9 @@ struct trap_shared_page {
     uint32_t sentry_sleeping;      /* a stub that posts a request must then write STUB_WAKE_FD */
     uint32_t stub_spin_iterations; /* pause loops before the handler sleeps in FUTEX_WAIT */
     uint32_t sentry_cpu;           /* where the Sentry last spun: a stub spinning there yields to it */
+    uint32_t stub_yield_mask;      /* a spinning stub considers yielding every (mask + 1) pauses (~5 us) */
+    uint8_t padding[48];
+    uint32_t sentry_spinning;      /* the Sentry spins for requests (it answers within microseconds) */
 };
 
 /* The filter every stub process starts under (template, mapper): host syscalls pass from the ptrace

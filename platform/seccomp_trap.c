@@ -136,6 +136,7 @@ static struct platform_context *scan_cursor;
 #define SPIN_BUDGET_MINIMUM_NS 2000
 #define SPIN_BUDGET_MAXIMUM_NS 100000
 #define STUB_SPIN_TARGET_NS 30000
+#define STUB_YIELD_INTERVAL_NS 4000
 
 /* CPU placement. With few cores the Sentry and a stub thread may share one, and then every handoff waits for
  * a yield instead of a cache line; the stub reports where it posts from, and the Sentry moves off that CPU
@@ -254,8 +255,9 @@ static int template_create(void)
                                 STUB_CODE_ADDRESS + TRAP_TEMPLATE_FILTER_OFFSET, &template_pid);
 }
 
-/* How many pause instructions the stub's handler spins before it sleeps: about STUB_SPIN_TARGET_NS. */
-static uint32_t calibrate_stub_spin(void)
+/* How many pause instructions the stub's handler spins before it sleeps (about STUB_SPIN_TARGET_NS), and
+ * how often it may yield meanwhile (a power of two, about STUB_YIELD_INTERVAL_NS). */
+static uint32_t calibrate_stub_spin(uint32_t *yield_mask)
 {
     const uint32_t probe = 20000;
     uint64_t start = now_ns();
@@ -265,6 +267,10 @@ static uint32_t calibrate_stub_spin(void)
     if (elapsed == 0)
         elapsed = 1;
     uint64_t iterations = (uint64_t)probe * STUB_SPIN_TARGET_NS / elapsed;
+    uint64_t per_yield = (uint64_t)probe * STUB_YIELD_INTERVAL_NS / elapsed, mask = 63;
+    while (mask < per_yield && mask < 0xffff)
+        mask = mask * 2 + 1;
+    *yield_mask = (uint32_t)mask;
     return (uint32_t)MIN(MAX(iterations, 100ULL), 1000000ULL);
 }
 
@@ -287,7 +293,7 @@ static int trap_initialize(int memory_fd)
     trap_file = mapping;
     shared_page = (struct trap_shared_page *)trap_file;
     shared_page->sentry_sleeping = 1;  /* until the loop spins, every request must wake it */
-    shared_page->stub_spin_iterations = calibrate_stub_spin();
+    shared_page->stub_spin_iterations = calibrate_stub_spin(&shared_page->stub_yield_mask);
     shared_page->sentry_cpu = UINT32_MAX;
     sentry_cpus_known = sched_getaffinity(0, sizeof(sentry_cpus), &sentry_cpus) == 0;
 
@@ -969,6 +975,7 @@ static int trap_spin_for_stop(void)
         int here = sched_getcpu();
         if (__atomic_load_n(&shared_page->sentry_cpu, __ATOMIC_RELAXED) != (uint32_t)here)
             __atomic_store_n(&shared_page->sentry_cpu, (uint32_t)here, __ATOMIC_RELAXED);
+        __atomic_store_n(&shared_page->sentry_spinning, 1, __ATOMIC_RELAXED);
         uint64_t start = now_ns();
         for (uint32_t i = 1;; i++) {
             if (any_request()) {
@@ -983,6 +990,7 @@ static int trap_spin_for_stop(void)
                 sched_yield();
             cpu_relax();
         }
+        __atomic_store_n(&shared_page->sentry_spinning, 0, __ATOMIC_RELAXED);
         /* Spinning pays when stubs answer quickly: grow the budget then, shrink it when it was wasted. */
         if (stop_found_by_spinning)
             spin_budget_ns = MIN(spin_budget_ns * 2, (uint64_t)SPIN_BUDGET_MAXIMUM_NS);

@@ -146,8 +146,8 @@ trap_fast_posted:
 	jmp *%gs:FAST_REGISTER(RIP)
 
 /* r12 = slot. Wakes the Sentry if it sleeps (write to its eventfd), spins up to the shared page's
- * stub_spin_iterations pauses on the slot (every 64, yielding if the Sentry spins on this CPU), then sleeps
- * in FUTEX_WAIT on it, until the state is RESPONSE. Preserves rbx, rbp, r12, r15. */
+ * stub_spin_iterations pauses on the slot (yielding every few microseconds unless the Sentry spins on another
+ * CPU), then sleeps in FUTEX_WAIT on it, until the state is RESPONSE. Preserves rbx, rbp, r12, r15. */
 wait_for_answer:
 	movabs $TRAP_SHARED_ADDRESS, %r13
 	cmpl $0, TRAP_SHARED_SENTRY_SLEEPING(%r13)
@@ -168,13 +168,18 @@ wait_for_answer:
 	pause
 	dec %ecx
 	je 4f
-	test $0x3f, %cl
+	test TRAP_SHARED_STUB_YIELD_MASK(%r13), %ecx
 	jne 3b
+	/* Every few microseconds: yield, unless the Sentry spins on another CPU (it answers at once, and a
+	 * yield is a host syscall). While it works, others (the Gofer, other threads) may need this CPU. */
+	cmpl $0, TRAP_SHARED_SENTRY_SPINNING(%r13)
+	je 8f
 	mov $TRAP_CPU_SEGMENT, %eax
 	lsl %eax, %eax
 	and $0xfff, %eax
 	cmp TRAP_SHARED_SENTRY_CPU(%r13), %eax
 	jne 3b
+8:
 	mov %ecx, %r14d
 	mov $SYSCALL_SCHED_YIELD, %eax
 	call trap_syscall

@@ -37,7 +37,9 @@ _Static_assert(TRAP_STUB_CODE_ADDRESS == STUB_CODE_ADDRESS && TRAP_SHARED_ADDRES
                "trap_layout.h follows platform.h");
 _Static_assert(offsetof(struct trap_shared_page, sentry_sleeping) == TRAP_SHARED_SENTRY_SLEEPING &&
                    offsetof(struct trap_shared_page, stub_spin_iterations) == TRAP_SHARED_STUB_SPIN_ITERATIONS &&
-                   offsetof(struct trap_shared_page, sentry_cpu) == TRAP_SHARED_SENTRY_CPU,
+                   offsetof(struct trap_shared_page, sentry_cpu) == TRAP_SHARED_SENTRY_CPU &&
+                   offsetof(struct trap_shared_page, stub_yield_mask) == TRAP_SHARED_STUB_YIELD_MASK &&
+                   offsetof(struct trap_shared_page, sentry_spinning) == TRAP_SHARED_SENTRY_SPINNING,
                "the handlers read these offsets");
 _Static_assert(TRAP_INTERRUPT_SIGNAL_NUMBER == SIGUSR2, "the handler drops only the interrupt signal");
 

@@ -63,6 +63,8 @@
 #define TRAP_SHARED_SENTRY_SLEEPING 0x0 /* u32 */
 #define TRAP_SHARED_STUB_SPIN_ITERATIONS 0x4 /* u32 */
 #define TRAP_SHARED_SENTRY_CPU 0x8 /* u32: the CPU the Sentry spins on */
+#define TRAP_SHARED_STUB_YIELD_MASK 0xc /* u32: a spinning stub considers yielding every (mask + 1) pauses */
+#define TRAP_SHARED_SENTRY_SPINNING 0x40 /* u32, in a cache line of its own: the Sentry spins for requests */
 
 /* The segment whose limit Linux sets to (node << 12) | cpu on each CPU: "lsl" reads it in user mode (what the
  * vDSO's getcpu does without RDPID). */
