@@ -37,9 +37,13 @@ struct vma {
 struct syscall_patches {
     bool table_unavailable;  /* the thunk table's place is taken: no patching here */
     bool table_mapped;
+    bool withdrawn;          /* the application took the table's place: every site got its code back */
     uint32_t thunk_count;    /* thunks in use, the header included */
-    uint64_t *syscall_bytes; /* sorted: where each patched site's syscall instruction was (its SIGILL byte) */
-    size_t syscall_byte_count, syscall_byte_capacity;
+    struct syscall_patch_site {
+        uint64_t address;    /* of the 7 bytes */
+        uint8_t original[PLATFORM_PATCH_SIZE];
+    } *sites;                /* sorted by address */
+    size_t site_count, site_capacity;
     struct {
         uint64_t address;    /* return address of a trapping syscall site */
         uint32_t hits;
@@ -96,9 +100,14 @@ long mm_map_named(struct mm *mm, uint64_t address, uint64_t length, int protecti
  * A syscall that trapped at a site counts a hit; a site hit often enough is patched so that it enters the
  * fast path from then on. */
 void syscall_patch_count_hit(struct mm *mm, const struct user_regs_struct *registers);
-/* A SIGILL at rip is a patched site's old syscall instruction: the thread ran the old mov while the site was
- * patched, or jumped to the syscall instruction (a restart). The caller treats it as the syscall in rax. */
-bool syscall_patch_is_old_syscall(struct mm *mm, uint64_t rip);
+/* What a SIGILL at rip is: the old syscall instruction of a patched site (the thread ran the old mov while
+ * the site was patched, or jumped to the syscall instruction: a restart), to be taken as the syscall in rax;
+ * a site being given its code back, to be run again as it is now; or neither (a real fault). */
+enum syscall_patch_fault { SYSCALL_PATCH_FAULT_NONE, SYSCALL_PATCH_FAULT_SYSCALL, SYSCALL_PATCH_FAULT_RETRY };
+enum syscall_patch_fault syscall_patch_classify_fault(struct mm *mm, uint64_t rip);
+/* Before the application maps, unmaps, protects or moves anything in [start, end): if that touches the thunk
+ * table's place, every patched site gets its code back and the table goes, as if it had never been. */
+void syscall_patches_withdraw(struct mm *mm, uint64_t start, uint64_t end);
 void syscall_patches_copy(struct mm *child, const struct mm *parent);
 void syscall_patches_release(struct mm *mm);
 

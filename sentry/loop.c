@@ -241,7 +241,14 @@ static void handle_stop(struct task *task, const struct platform_stop *stop)
         handle_syscall_stop(task);
         break;
     case PLATFORM_STOP_FAULT:
-        if (stop->fault.si_signo == SIGILL && mm && syscall_patch_is_old_syscall(mm, registers->rip)) {
+        enum syscall_patch_fault patch_fault = stop->fault.si_signo == SIGILL && mm
+                                                   ? syscall_patch_classify_fault(mm, registers->rip)
+                                                   : SYSCALL_PATCH_FAULT_NONE;
+        if (patch_fault == SYSCALL_PATCH_FAULT_RETRY) {
+            loop_make_runnable(task);
+            break;
+        }
+        if (patch_fault == SYSCALL_PATCH_FAULT_SYSCALL) {
             /* As if the syscall instruction that was there had run: it leaves rcx and r11 as it does. */
             registers->orig_rax = registers->rax;
             registers->rax = (uint64_t)-ENOSYS;

@@ -235,12 +235,15 @@ static int install_pieces(struct mm *mm, uint64_t address, int protection, int f
 }
 
 /* Every new mapping's checks, in Linux's order, and its place: the length rounded to pages, the protection
- * reduced to PROT_READ/WRITE/EXEC, the address chosen. 0 or -errno. */
-static int prepare_mapping(const struct mm *mm, uint64_t *address, uint64_t length, int *protection, int flags,
+ * reduced to PROT_READ/WRITE/EXEC, the address chosen. 0 or -errno. An address asked for in the syscall
+ * thunks' range gets it back from them first, as if they had never been there. */
+static int prepare_mapping(struct mm *mm, uint64_t *address, uint64_t length, int *protection, int flags,
                            uint64_t *rounded)
 {
     if (length == 0)
         return -EINVAL;
+    if (*address && *address + length > *address)
+        syscall_patches_withdraw(mm, PAGE_ROUND_DOWN(*address), PAGE_ROUND_UP(*address + length));
     int error = check_protection(protection);
     if (error < 0)
         return error;
@@ -338,6 +341,7 @@ long mm_unmap(struct mm *mm, uint64_t address, uint64_t length)
     uint64_t end = PAGE_ROUND_UP(address + length);
     if (end < address || end > APPLICATION_ADDRESS_LIMIT)
         return -EINVAL;
+    syscall_patches_withdraw(mm, address, end);
     if (range_is_free(mm, address, end))
         return 0;
     unmap_range(mm, address, end);
@@ -406,6 +410,7 @@ long mm_protect(struct mm *mm, uint64_t address, uint64_t length, int protection
         return -ENOMEM;
     if (length == 0)
         return 0;
+    syscall_patches_withdraw(mm, address, end);
     /* The whole range must be mapped, without holes. */
     uint64_t cursor = address;
     for (size_t index = vma_lower_bound(mm, address); cursor < end; index++) {
@@ -503,6 +508,9 @@ long mm_remap(struct mm *mm, uint64_t old_address, uint64_t old_length, uint64_t
     new_length = PAGE_ROUND_UP(new_length);
     if (new_length == 0)
         return -EINVAL;
+    syscall_patches_withdraw(mm, old_address, old_address + MAX(old_length, new_length));
+    if (flags & MREMAP_FIXED)
+        syscall_patches_withdraw(mm, new_address, new_address + new_length);
     const struct vma *found = mm_find_vma(mm, old_address);
     if (!found || found->start > old_address)
         return -EFAULT;

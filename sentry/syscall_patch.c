@@ -12,12 +12,13 @@
 
 static size_t counter_index(uint64_t address) { return (size_t)((address * 0x9e3779b97f4a7c15ULL) >> 58); }
 
-static size_t syscall_byte_position(const struct syscall_patches *patches, uint64_t address)
+/* The first site at or after address. */
+static size_t site_position(const struct syscall_patches *patches, uint64_t address)
 {
-    size_t low = 0, high = patches->syscall_byte_count;
+    size_t low = 0, high = patches->site_count;
     while (low < high) {
         size_t middle = (low + high) / 2;
-        if (patches->syscall_bytes[middle] < address)
+        if (patches->sites[middle].address < address)
             low = middle + 1;
         else
             high = middle;
@@ -25,15 +26,32 @@ static size_t syscall_byte_position(const struct syscall_patches *patches, uint6
     return low;
 }
 
-/* A site we patched, still holding our patch (the application may have unmapped or rewritten it since), whose
- * thunk still returns right after it. */
-bool syscall_patch_is_old_syscall(struct mm *mm, uint64_t rip)
+static const struct syscall_patch_site *find_site(const struct syscall_patches *patches, uint64_t address)
 {
-    const struct syscall_patches *patches = &mm->patches;
-    size_t position = syscall_byte_position(patches, rip);
-    if (position == patches->syscall_byte_count || patches->syscall_bytes[position] != rip)
-        return false;
-    const uint64_t site = rip - PLATFORM_PATCH_SYSCALL_OFFSET;
+    size_t position = site_position(patches, address);
+    return position < patches->site_count && patches->sites[position].address == address ? &patches->sites[position]
+                                                                                         : NULL;
+}
+
+static void remember_site(struct syscall_patches *patches, uint64_t address, const uint8_t *original)
+{
+    if (patches->site_count == patches->site_capacity) {
+        size_t capacity = patches->site_capacity ? patches->site_capacity * 2 : 32;
+        patches->sites = xrealloc(patches->sites, capacity * sizeof(*patches->sites));
+        patches->site_capacity = capacity;
+    }
+    size_t position = site_position(patches, address);
+    memmove(&patches->sites[position + 1], &patches->sites[position],
+            (patches->site_count - position) * sizeof(*patches->sites));
+    patches->sites[position].address = address;
+    memcpy(patches->sites[position].original, original, PLATFORM_PATCH_SIZE);
+    patches->site_count++;
+}
+
+/* The site still holds our patch (the application may have unmapped or rewritten it since), and its thunk
+ * still returns right after it. */
+static bool site_is_patched(struct mm *mm, uint64_t site)
+{
     uint8_t code[PLATFORM_PATCH_SIZE], expected[PLATFORM_PATCH_SIZE];
     uint32_t thunk_address;
     if (mm_copy_in(mm, code, site, sizeof(code)) < 0)
@@ -47,18 +65,20 @@ bool syscall_patch_is_old_syscall(struct mm *mm, uint64_t rip)
     return platform_thunk_return_address(thunk) == site + PLATFORM_PATCH_SIZE;
 }
 
-static void remember_syscall_byte(struct syscall_patches *patches, uint64_t address)
+enum syscall_patch_fault syscall_patch_classify_fault(struct mm *mm, uint64_t rip)
 {
-    if (patches->syscall_byte_count == patches->syscall_byte_capacity) {
-        size_t capacity = patches->syscall_byte_capacity ? patches->syscall_byte_capacity * 2 : 32;
-        patches->syscall_bytes = xrealloc(patches->syscall_bytes, capacity * sizeof(uint64_t));
-        patches->syscall_byte_capacity = capacity;
-    }
-    size_t position = syscall_byte_position(patches, address);
-    memmove(&patches->syscall_bytes[position + 1], &patches->syscall_bytes[position],
-            (patches->syscall_byte_count - position) * sizeof(uint64_t));
-    patches->syscall_bytes[position] = address;
-    patches->syscall_byte_count++;
+    const struct syscall_patches *patches = &mm->patches;
+    const struct syscall_patch_site *site = find_site(patches, rip - PLATFORM_PATCH_SYSCALL_OFFSET);
+    if (!patches->withdrawn)
+        return site && site_is_patched(mm, site->address) ? SYSCALL_PATCH_FAULT_SYSCALL : SYSCALL_PATCH_FAULT_NONE;
+    /* Withdrawn: a thread that met the invalid opcode while the site was being restored runs it again. */
+    if (!site)
+        site = find_site(patches, rip);
+    uint8_t code[PLATFORM_PATCH_SIZE];
+    if (!site || mm_copy_in(mm, code, site->address, sizeof(code)) < 0 ||
+        memcmp(code, site->original, sizeof(code)) != 0)
+        return SYSCALL_PATCH_FAULT_NONE;
+    return SYSCALL_PATCH_FAULT_RETRY;
 }
 
 /* The thunk table: at its fixed place, or nowhere (an application mapping is there: nothing is patched). */
@@ -81,14 +101,43 @@ static bool map_table(struct mm *mm)
     return true;
 }
 
-/* The site's bytes go from "mov; syscall" to "jmp *thunk" through states that each either run the old code
- * or fault at the old syscall instruction: other threads may be running them. */
+/* A site's 7 bytes change between "mov; syscall" and "jmp *thunk" while other threads may run them: through
+ * states that each either run one of the two or fault on an invalid opcode the Sentry recognises. Patching:
+ * the syscall instruction's first byte becomes the invalid one, then the rest, then the first byte. Restoring:
+ * the first byte becomes invalid, then the rest are restored, then the first byte. */
 static void write_patch(uint8_t *code, const uint8_t patch[PLATFORM_PATCH_SIZE])
 {
     __atomic_store_n(&code[PLATFORM_PATCH_SYSCALL_OFFSET], patch[PLATFORM_PATCH_SYSCALL_OFFSET], __ATOMIC_SEQ_CST);
     for (int i = 1; i < PLATFORM_PATCH_SIZE; i++)
         __atomic_store_n(&code[i], patch[i], __ATOMIC_SEQ_CST);
     __atomic_store_n(&code[0], patch[0], __ATOMIC_SEQ_CST);
+}
+
+static void restore_original(uint8_t *code, const uint8_t original[PLATFORM_PATCH_SIZE])
+{
+    __atomic_store_n(&code[0], code[PLATFORM_PATCH_SYSCALL_OFFSET], __ATOMIC_SEQ_CST); /* the invalid opcode */
+    for (int i = 1; i < PLATFORM_PATCH_SIZE; i++)
+        __atomic_store_n(&code[i], original[i], __ATOMIC_SEQ_CST);
+    __atomic_store_n(&code[0], original[0], __ATOMIC_SEQ_CST);
+}
+
+void syscall_patches_withdraw(struct mm *mm, uint64_t start, uint64_t end)
+{
+    struct syscall_patches *patches = &mm->patches;
+    if (!patches->table_mapped || end <= PLATFORM_THUNK_TABLE_ADDRESS ||
+        start >= PLATFORM_THUNK_TABLE_ADDRESS + PLATFORM_THUNK_TABLE_SIZE)
+        return;
+    for (size_t i = 0; i < patches->site_count; i++) {
+        const struct syscall_patch_site *site = &patches->sites[i];
+        uint8_t *code = site_is_patched(mm, site->address) ? mm_private_code(mm, site->address, PLATFORM_PATCH_SIZE)
+                                                            : NULL;
+        if (code)
+            restore_original(code, site->original);
+    }
+    patches->table_mapped = false;
+    patches->table_unavailable = true;
+    patches->withdrawn = true;
+    mm_unmap(mm, PLATFORM_THUNK_TABLE_ADDRESS, PLATFORM_THUNK_TABLE_SIZE);
 }
 
 static void patch_site(struct mm *mm, uint64_t return_address, uint64_t number)
@@ -116,7 +165,7 @@ static void patch_site(struct mm *mm, uint64_t return_address, uint64_t number)
     patches->thunk_count++;
     uint8_t patch[PLATFORM_PATCH_SIZE];
     platform_write_patch(patch, thunk_address);
-    remember_syscall_byte(patches, site + PLATFORM_PATCH_SYSCALL_OFFSET);
+    remember_site(patches, site, code);
     write_patch(writable, patch);
 }
 
@@ -139,18 +188,17 @@ void syscall_patches_copy(struct mm *child, const struct mm *parent)
 {
     struct syscall_patches *copy = &child->patches;
     *copy = parent->patches;
-    copy->syscall_bytes = NULL;
-    copy->syscall_byte_capacity = 0;
-    if (parent->patches.syscall_byte_count) {
-        copy->syscall_bytes = xcalloc(parent->patches.syscall_byte_count, sizeof(uint64_t));
-        memcpy(copy->syscall_bytes, parent->patches.syscall_bytes,
-               parent->patches.syscall_byte_count * sizeof(uint64_t));
-        copy->syscall_byte_capacity = parent->patches.syscall_byte_count;
+    copy->sites = NULL;
+    copy->site_capacity = 0;
+    if (parent->patches.site_count) {
+        copy->sites = xcalloc(parent->patches.site_count, sizeof(*copy->sites));
+        memcpy(copy->sites, parent->patches.sites, parent->patches.site_count * sizeof(*copy->sites));
+        copy->site_capacity = parent->patches.site_count;
     }
 }
 
 void syscall_patches_release(struct mm *mm)
 {
-    free(mm->patches.syscall_bytes);
+    free(mm->patches.sites);
     memset(&mm->patches, 0, sizeof(mm->patches));
 }

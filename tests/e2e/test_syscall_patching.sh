@@ -23,4 +23,14 @@ if [ "$PLATFORM" = seccomp-trap ]; then
 else
   expect_that "ptrace patches nothing" "0 on stdout" grep -qx 0 "$SB_OUT"
 fi
+run_differential "a process that maps 0x60000 itself keeps it (nothing is patched there)" /usr/bin/python3 -c '
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+address = libc.mmap(0x60000, 0x10000, 3, 0x100022, -1, 0)  # PROT_READ|PROT_WRITE, MAP_PRIVATE|ANONYMOUS|FIXED_NOREPLACE
+ctypes.memset(address, 7, 0x10000)
+for _ in range(100):
+    os.getppid()
+print(hex(address), ctypes.string_at(address + 0x8000, 4), sum("[syscall thunks]" in line for line in open("/proc/self/maps")))'
 e2e_finish
