@@ -248,9 +248,11 @@ int main(int argc, char **argv)
         double slept = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) * 1e-9;
         _exit(result == 0 && slept > 0.38 && slept < 0.6 ? 0 : 1);
     }
+    /* Stopped from 0.1 s to 0.3 s: resumed with the time left it ends at 0.4 s; sleeping its whole time
+     * again would end at 0.7 s. */
     usleep(100000);
     kill(sleeper, SIGSTOP);
-    usleep(100000);
+    usleep(200000);
     kill(sleeper, SIGCONT);
     int sleeper_status = 0;
     waitpid(sleeper, &sleeper_status, 0);
