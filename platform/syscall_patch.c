@@ -22,9 +22,11 @@ _Static_assert(((PLATFORM_THUNK_TABLE_ADDRESS >> 16) & 0xff) == OPCODE_INVALID_I
 static void put_u32(uint8_t *at, uint32_t value) { memcpy(at, &value, sizeof(value)); }
 static void put_u64(uint8_t *at, uint64_t value) { memcpy(at, &value, sizeof(value)); }
 
-/* The 5-byte instruction before the syscall moves to the thunk, so it must mean the same there: glibc's
- * wrappers' "mov $nr, %eax", and syscall(3)'s "mov 0x8(%rsp), %r9" (above the stack pointer: no red zone). */
-static const uint8_t load_sixth_argument[PLATFORM_PATCH_DISPLACED_SIZE] = {0x4c, 0x8b, 0x4c, 0x24, 0x08};
+/* The 5-byte instruction before the syscall moves to the thunk, so it must mean the same there, at the same
+ * rsp: "mov $nr, %eax" (glibc's wrappers), or a load from the stack into rax or r9 ("mov disp8(%rsp), %r9" in
+ * glibc's syscall(3), "mov disp8(%rsp), %rax" in Go's assembly wrappers); a load only reads. */
+static const uint8_t load_from_stack_into_rax[4] = {0x48, 0x8b, 0x44, 0x24};
+static const uint8_t load_from_stack_into_r9[4] = {0x4c, 0x8b, 0x4c, 0x24};
 
 bool platform_is_patchable_syscall(const uint8_t code[PLATFORM_PATCH_SIZE], uint64_t number)
 {
@@ -33,7 +35,8 @@ bool platform_is_patchable_syscall(const uint8_t code[PLATFORM_PATCH_SIZE], uint
     uint32_t immediate;
     memcpy(&immediate, code + 1, sizeof(immediate));
     return (code[0] == OPCODE_MOV_IMMEDIATE_TO_EAX && immediate == number) ||
-           memcmp(code, load_sixth_argument, sizeof(load_sixth_argument)) == 0;
+           memcmp(code, load_from_stack_into_rax, sizeof(load_from_stack_into_rax)) == 0 ||
+           memcmp(code, load_from_stack_into_r9, sizeof(load_from_stack_into_r9)) == 0;
 }
 
 /* The header holds the fast entry's address, which every thunk jumps through. */
