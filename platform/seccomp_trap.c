@@ -138,6 +138,13 @@ static struct platform_context *scan_cursor;
 #define STUB_SPIN_TARGET_NS 30000
 #define STUB_YIELD_INTERVAL_NS 4000
 
+static uint64_t now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
 /* CPU placement. With few cores the Sentry and a stub thread may share one, and then every handoff waits for
  * a yield instead of a cache line; the stub reports where it posts from, and the Sentry moves off that CPU
  * when they keep meeting there (at most every PLACEMENT_INTERVAL_NS). */
@@ -148,8 +155,6 @@ static bool sentry_cpus_known;
 static unsigned colocated_streak;
 static uint32_t last_stub_cpu = UINT32_MAX; /* where the latest request came from */
 static uint64_t last_move_ns;
-
-static uint64_t now_ns(void);
 
 static void keep_apart_from(uint32_t stub_cpu_and_node)
 {
@@ -173,12 +178,6 @@ static void keep_apart_from(uint32_t stub_cpu_and_node)
         log_warning("seccomp-trap: cannot move off CPU %u: %s", stub_cpu, strerror(errno));
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
-}
 
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
