@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "show.h"
+
 #ifndef MLOCK_ONFAULT
 #define MLOCK_ONFAULT 1
 #endif
@@ -33,34 +35,6 @@
 #define NOBODY 65534
 #define PIDFD_NONBLOCK O_NONBLOCK
 #define PAGE 4096
-
-static const char *error_name(int error)
-{
-    const char *name = strerrorname_np(error);
-    return name ? name : "E?";
-}
-
-/* Prints "name: VALUE" or "name: ERRNO"; returns the result. */
-static long show(const char *name, long result)
-{
-    if (result < 0)
-        printf("%s: %s\n", name, error_name(errno));
-    else
-        printf("%s: %ld\n", name, result);
-    fflush(stdout);
-    return result;
-}
-
-/* Prints "name: ok" for a non-negative result whose value may differ (fds, pids), else the errno. */
-static long show_ok(const char *name, long result)
-{
-    if (result < 0)
-        printf("%s: %s\n", name, error_name(errno));
-    else
-        printf("%s: ok\n", name);
-    fflush(stdout);
-    return result;
-}
 
 /* Runs body in a child that has dropped root (uid/gid nobody, so no capabilities); waits for it. */
 static void unprivileged(void (*body)(void))

@@ -25,33 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *error_name(int error)
-{
-    const char *name = strerrorname_np(error);
-    return name ? name : "?";
-}
-
-/* "what: RESULT" or "what: -1 ENAME" */
-static long show(const char *what, long result)
-{
-    if (result < 0)
-        printf("%s: -1 %s\n", what, error_name(errno));
-    else
-        printf("%s: %ld\n", what, result);
-    fflush(stdout);
-    return result;
-}
-
-/* "what: ok" for any non-negative result (fds, whose numbers may differ) */
-static long show_ok(const char *what, long result)
-{
-    if (result < 0)
-        printf("%s: -1 %s\n", what, error_name(errno));
-    else
-        printf("%s: ok\n", what);
-    fflush(stdout);
-    return result;
-}
+#include "show.h"
 
 /* ---------------------------------------------------------------- signalfd */
 

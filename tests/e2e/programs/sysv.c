@@ -17,38 +17,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "show.h"
+
 union semun {
     int val;
     struct semid_ds *buf;
     unsigned short *array;
     struct seminfo *__buf;
 };
-
-static const char *error_name(int error)
-{
-    const char *name = strerrorname_np(error);
-    return name ? name : "?";
-}
-
-static long show(const char *what, long result)
-{
-    if (result < 0)
-        printf("%s: -1 %s\n", what, error_name(errno));
-    else
-        printf("%s: %ld\n", what, result);
-    fflush(stdout);
-    return result;
-}
-
-static long show_ok(const char *what, long result)
-{
-    if (result < 0)
-        printf("%s: -1 %s\n", what, error_name(errno));
-    else
-        printf("%s: ok\n", what);
-    fflush(stdout);
-    return result;
-}
 
 static void on_alarm(int signal) { (void)signal; }
 
