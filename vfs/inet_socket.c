@@ -283,6 +283,14 @@ static int route(const struct inet_socket *socket, struct inet_endpoint *destina
     return inet_address_is_loopback(destination->address) ? 0 : -ENETUNREACH;
 }
 
+/* connect(2)'s address, checked and routed. */
+static int connect_destination(const struct inet_socket *socket, const void *address, socklen_t length,
+                               struct inet_endpoint *destination)
+{
+    int error = parse_address(socket, address, length, FOR_CONNECT, destination);
+    return error < 0 ? error : route(socket, destination);
+}
+
 /* The source address toward destination: the bound one, or the loopback interface's own. */
 static void source_toward(const struct inet_socket *socket, const struct inet_endpoint *destination,
                           struct inet_endpoint *source)
@@ -561,9 +569,7 @@ static int datagram_connect(struct inet_socket *socket, const void *address, soc
         }
     }
     struct inet_endpoint destination;
-    int error = parse_address(socket, address, length, FOR_CONNECT, &destination);
-    if (error == 0)
-        error = route(socket, &destination);
+    int error = connect_destination(socket, address, length, &destination);
     if (error < 0)
         return error;
     error = autobind(socket);
@@ -634,9 +640,7 @@ int vfs_inet_connect(struct vfs_file *file, const void *address, socklen_t lengt
         return -EISCONN;  /* the connection ended: Linux does not reconnect a used socket */
     socket->read_shutdown = socket->write_shutdown = false;  /* what a refused attempt left */
     struct inet_endpoint destination;
-    int error = parse_address(socket, address, length, FOR_CONNECT, &destination);
-    if (error == 0)
-        error = route(socket, &destination);
+    int error = connect_destination(socket, address, length, &destination);
     if (error < 0)
         return error;
     struct inet_port_user *listening = inet_ports_find(ports(), IPPROTO_TCP, &destination, true);
