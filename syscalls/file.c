@@ -107,18 +107,6 @@ size_t syscall_copy_out_prefix(struct task *task, uint64_t address, const void *
 
 static bool file_is_nonblocking(struct vfs_file *file) { return (vfs_file_status_flags(file) & O_NONBLOCK) != 0; }
 
-/* Linux's FMODE_READ/FMODE_WRITE: an access mode of 3 allows neither (ioctl-only opens). */
-static bool file_is_readable(struct vfs_file *file)
-{
-    int access_mode = vfs_file_status_flags(file) & O_ACCMODE;
-    return access_mode == O_RDONLY || access_mode == O_RDWR;
-}
-
-static bool file_is_writable(struct vfs_file *file)
-{
-    int access_mode = vfs_file_status_flags(file) & O_ACCMODE;
-    return access_mode == O_WRONLY || access_mode == O_RDWR;
-}
 
 static long send_sigpipe_for(struct task *task, long result)
 {
@@ -312,8 +300,8 @@ out:
 }
 
 /* The checks Linux's vfs_read()/vfs_write() make on the open file before touching the task's memory. */
-static int check_readable(struct vfs_file *file) { return file_is_readable(file) ? 0 : -EBADF; }
-static int check_writable(struct vfs_file *file) { return file_is_writable(file) ? 0 : -EBADF; }
+static int check_readable(struct vfs_file *file) { return vfs_file_readable(file) ? 0 : -EBADF; }
+static int check_writable(struct vfs_file *file) { return vfs_file_writable(file) ? 0 : -EBADF; }
 
 /* ---- read, write, pread64, pwrite64 ---- */
 
@@ -875,7 +863,7 @@ static SYSCALL_HANDLER(sendfile)
     long result = syscall_get_file(task, in_fd, false, &in);
     if (result)
         goto out;
-    if (!file_is_readable(in)) {
+    if (!vfs_file_readable(in)) {
         result = -EBADF;
         goto out;
     }
@@ -891,7 +879,7 @@ static SYSCALL_HANDLER(sendfile)
     result = syscall_get_file(task, out_fd, false, &out);
     if (result)
         goto out;
-    if (!file_is_writable(out)) {
+    if (!vfs_file_writable(out)) {
         result = -EBADF;
         goto out;
     }
@@ -948,7 +936,7 @@ static SYSCALL_HANDLER(ftruncate)
     if (error)
         return error;
     /* Linux says -EINVAL, not -EBADF, for an fd not open for writing. */
-    long result = file_is_writable(file) ? vfs_ftruncate(file, (off_t)length) : -EINVAL;
+    long result = vfs_file_writable(file) ? vfs_ftruncate(file, (off_t)length) : -EINVAL;
     vfs_file_put(file);
     return result;
 }

@@ -22,17 +22,6 @@
 #define COPY_CHUNK (1024 * 1024)
 #define IOVEC_MAX 1024
 
-static bool readable(struct vfs_file *file)
-{
-    int access = vfs_file_status_flags(file) & O_ACCMODE;
-    return access == O_RDONLY || access == O_RDWR;
-}
-
-static bool writable(struct vfs_file *file)
-{
-    int access = vfs_file_status_flags(file) & O_ACCMODE;
-    return access == O_WRONLY || access == O_RDWR;
-}
 
 static bool nonblocking(struct vfs_file *file) { return (vfs_file_status_flags(file) & O_NONBLOCK) != 0; }
 
@@ -171,7 +160,7 @@ static long do_splice(struct task *task, struct vfs_file *in, uint64_t in_offset
         return -EFAULT;
     if (in_offset_address && copy_offset_in(task, in_offset_address, &in_offset) < 0)
         return -EFAULT;
-    if (!readable(in) || !writable(out))
+    if (!vfs_file_readable(in) || !vfs_file_writable(out))
         return -EBADF;
     bool nonblock = (flags & SPLICE_F_NONBLOCK) != 0;
     void *buffer = malloc(SPLICE_CHUNK);
@@ -267,7 +256,7 @@ static SYSCALL_HANDLER(tee)
     long result = get_two_files(task, syscall_argument_int(args, 0), syscall_argument_int(args, 1), &in, &out);
     if (result < 0)
         return result;
-    if (!readable(in) || !writable(out)) {
+    if (!vfs_file_readable(in) || !vfs_file_writable(out)) {
         result = -EBADF;
     } else if (!vfs_file_is_pipe(in) || !vfs_file_is_pipe(out)) {
         result = -EINVAL;
@@ -313,8 +302,8 @@ static SYSCALL_HANDLER(vmsplice)
     long result = syscall_get_file(task, syscall_argument_int(args, 0), false, &file);
     if (result < 0)
         return result;
-    bool to_pipe = writable(file);
-    if (!to_pipe && !readable(file)) {
+    bool to_pipe = vfs_file_writable(file);
+    if (!to_pipe && !vfs_file_readable(file)) {
         vfs_file_put(file);
         return -EBADF;
     }
@@ -431,7 +420,7 @@ static long copy_file_range_checks(struct vfs_file *in, int64_t in_position, str
         return -EISDIR;
     if (!S_ISREG(in_attributes.st_mode) || !S_ISREG(out_attributes.st_mode))
         return -EINVAL;
-    if (!readable(in) || !writable(out) || (vfs_file_status_flags(out) & O_APPEND))
+    if (!vfs_file_readable(in) || !vfs_file_writable(out) || (vfs_file_status_flags(out) & O_APPEND))
         return -EBADF;
     /* Only within one file system (Linux 5.19 and later, for file systems without their own method). */
     if (in_attributes.st_dev != out_attributes.st_dev)

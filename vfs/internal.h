@@ -255,8 +255,6 @@ struct vfs_file {
 /* A new file with one reference; takes new references on path (may be NULL) and inode. */
 struct vfs_file *vfs_file_new(const struct vfs_path *path, struct vfs_inode *inode,
                               const struct vfs_file_operations *ops, int flags);
-bool vfs_file_readable(const struct vfs_file *file);
-bool vfs_file_writable(const struct vfs_file *file);
 /* Read from a snapshot text: for files whose content is generated at open. */
 ssize_t vfs_snapshot_read(struct vfs_file *file, void *buffer, size_t length, off_t *offset);
 extern const struct vfs_file_operations vfs_snapshot_file_operations;

@@ -144,6 +144,10 @@ struct wait_queue *vfs_file_wait_queue(struct vfs_file *file);
  * buffer of the size the command needs. Anything else: -ENOTTY. */
 int vfs_ioctl(struct vfs_file *file, unsigned long command, void *argument, size_t argument_size);
 int vfs_file_status_flags(struct vfs_file *file);               /* O_ACCMODE|O_APPEND|O_NONBLOCK|... */
+/* Open for reading / for writing (Linux's FMODE_READ/FMODE_WRITE): never an O_PATH file, nor one opened
+ * with access mode 3 (ioctl only). */
+bool vfs_file_readable(const struct vfs_file *file);
+bool vfs_file_writable(const struct vfs_file *file);
 int vfs_file_set_status_flags(struct vfs_file *file, int flags); /* F_SETFL: only O_APPEND|O_NONBLOCK|... */
 bool vfs_file_is_directory(struct vfs_file *file);
 /* The file's path as the caller sees it ("/tmp/x", "pipe:[12]", "/dev/null"), for /proc/PID/fd and getcwd. */
