@@ -546,6 +546,55 @@ static void set_segment_bases(struct platform_context *context, const struct use
     context->gs_base = in->gs_base;
 }
 
+/* The registers a fast request carries, into the Sentry's form (the rest of out is left as it is). */
+static void fast_to_user(const struct trap_fast_registers *from, struct user_regs_struct *out)
+{
+    out->r15 = from->r15;
+    out->r14 = from->r14;
+    out->r13 = from->r13;
+    out->r12 = from->r12;
+    out->rbp = from->rbp;
+    out->rbx = from->rbx;
+    out->r11 = from->r11;
+    out->r10 = from->r10;
+    out->r9 = from->r9;
+    out->r8 = from->r8;
+    out->rax = from->rax;
+    out->rcx = from->rcx;
+    out->rdx = from->rdx;
+    out->rsi = from->rsi;
+    out->rdi = from->rdi;
+    out->rip = from->rip;
+    out->eflags = from->rflags;
+    out->rsp = from->rsp;
+}
+
+/* The stopped signal frame's general registers become in's (what rt_sigreturn will load). */
+static void frame_takes_registers(struct platform_context *context, const struct user_regs_struct *in)
+{
+    uint64_t gregs[NGREG];
+    memcpy(gregs, context->frame + UCONTEXT_GREGS_OFFSET, sizeof(gregs));
+    gregs[REG_R8] = in->r8;
+    gregs[REG_R9] = in->r9;
+    gregs[REG_R10] = in->r10;
+    gregs[REG_R11] = in->r11;
+    gregs[REG_R12] = in->r12;
+    gregs[REG_R13] = in->r13;
+    gregs[REG_R14] = in->r14;
+    gregs[REG_R15] = in->r15;
+    gregs[REG_RDI] = in->rdi;
+    gregs[REG_RSI] = in->rsi;
+    gregs[REG_RBP] = in->rbp;
+    gregs[REG_RBX] = in->rbx;
+    gregs[REG_RDX] = in->rdx;
+    gregs[REG_RAX] = in->rax;
+    gregs[REG_RCX] = in->rcx;
+    gregs[REG_RSP] = in->rsp;
+    gregs[REG_RIP] = in->rip;
+    gregs[REG_EFL] = in->eflags;
+    memcpy(context->frame + UCONTEXT_GREGS_OFFSET, gregs, sizeof(gregs));
+}
+
 static struct trap_fast_registers *fast_registers(struct platform_context *context)
 {
     return (struct trap_fast_registers *)(context->area + TRAP_SLOT_REGISTERS);
@@ -559,23 +608,9 @@ static int fast_get_registers(struct platform_context *context, struct platform_
     memcpy(&saved, fast_registers(context), sizeof(saved));
     struct user_regs_struct *out = &registers->general;
     memset(out, 0, sizeof(*out));
-    out->r15 = saved.r15;
-    out->r14 = saved.r14;
-    out->r13 = saved.r13;
-    out->r12 = saved.r12;
-    out->rbp = saved.rbp;
-    out->rbx = saved.rbx;
-    out->r10 = saved.r10;
-    out->r9 = saved.r9;
-    out->r8 = saved.r8;
-    out->rdx = saved.rdx;
-    out->rsi = saved.rsi;
-    out->rdi = saved.rdi;
-    out->rip = saved.rip;
+    fast_to_user(&saved, out);
     out->rcx = saved.rip;
-    out->eflags = saved.rflags;
     out->r11 = saved.rflags;
-    out->rsp = saved.rsp;
     out->orig_rax = saved.rax;
     out->rax = (uint64_t)-ENOSYS;
     out->cs = USER_CODE_SELECTOR;
@@ -635,27 +670,9 @@ static void frame_takes_fast_answer(struct platform_context *context)
 {
     struct trap_fast_registers answer;
     memcpy(&answer, fast_registers(context), sizeof(answer));
-    uint64_t gregs[NGREG];
-    memcpy(gregs, context->frame + UCONTEXT_GREGS_OFFSET, sizeof(gregs));
-    gregs[REG_R15] = answer.r15;
-    gregs[REG_R14] = answer.r14;
-    gregs[REG_R13] = answer.r13;
-    gregs[REG_R12] = answer.r12;
-    gregs[REG_RBP] = answer.rbp;
-    gregs[REG_RBX] = answer.rbx;
-    gregs[REG_R11] = answer.r11;
-    gregs[REG_R10] = answer.r10;
-    gregs[REG_R9] = answer.r9;
-    gregs[REG_R8] = answer.r8;
-    gregs[REG_RAX] = answer.rax;
-    gregs[REG_RCX] = answer.rcx;
-    gregs[REG_RDX] = answer.rdx;
-    gregs[REG_RSI] = answer.rsi;
-    gregs[REG_RDI] = answer.rdi;
-    gregs[REG_RIP] = answer.rip;
-    gregs[REG_EFL] = answer.rflags;
-    gregs[REG_RSP] = answer.rsp;
-    memcpy(context->frame + UCONTEXT_GREGS_OFFSET, gregs, sizeof(gregs));
+    struct user_regs_struct registers = {0};
+    fast_to_user(&answer, &registers);
+    frame_takes_registers(context, &registers);
     /* An answer's FPU state not yet restored replaces the live one the frame saved. */
     if (__atomic_exchange_n(&context->slot->fpu_dirty, 0, __ATOMIC_RELAXED) && context->fpstate)
         memcpy(context->fpstate, context->area + TRAP_SLOT_FXSAVE, FXSAVE_SW_RESERVED_OFFSET);
@@ -733,27 +750,7 @@ static int trap_set_registers(struct platform_context *context, const struct pla
         return fast_set_registers(context, registers);
     if (context->state != CONTEXT_STOPPED || !context->frame)
         return -ESRCH;
-    uint64_t gregs[NGREG];
-    memcpy(gregs, context->frame + UCONTEXT_GREGS_OFFSET, sizeof(gregs));
-    gregs[REG_R8] = in->r8;
-    gregs[REG_R9] = in->r9;
-    gregs[REG_R10] = in->r10;
-    gregs[REG_R11] = in->r11;
-    gregs[REG_R12] = in->r12;
-    gregs[REG_R13] = in->r13;
-    gregs[REG_R14] = in->r14;
-    gregs[REG_R15] = in->r15;
-    gregs[REG_RDI] = in->rdi;
-    gregs[REG_RSI] = in->rsi;
-    gregs[REG_RBP] = in->rbp;
-    gregs[REG_RBX] = in->rbx;
-    gregs[REG_RDX] = in->rdx;
-    gregs[REG_RAX] = in->rax;
-    gregs[REG_RCX] = in->rcx;
-    gregs[REG_RSP] = in->rsp;
-    gregs[REG_RIP] = in->rip;
-    gregs[REG_EFL] = in->eflags;
-    memcpy(context->frame + UCONTEXT_GREGS_OFFSET, gregs, sizeof(gregs));
+    frame_takes_registers(context, in);
     if (registers->floating_point_valid && context->fpstate) {
         /* Keep the kernel's software-reserved words (they describe the xsave layout), and mark x87 and SSE
          * as present so that the restore loads what we wrote rather than their initial state. */
