@@ -148,19 +148,17 @@ static void patch_site(struct mm *mm, uint64_t return_address, uint64_t number)
     if (mm_copy_in(mm, code, site, sizeof(code)) < 0 ||
         !platform_is_patchable_syscall(code, number))
         return;
-    const struct vma *vma = mm_find_vma(mm, site);
-    if (!vma || vma->end < return_address || !vma->file || !(vma->protection & PROT_EXEC) ||
-        (vma->flags & MAP_SHARED))
+    if ((uint64_t)patches->thunk_count * PLATFORM_THUNK_SIZE >= PLATFORM_THUNK_TABLE_SIZE)
         return;
-    if ((uint64_t)patches->thunk_count * PLATFORM_THUNK_SIZE >= PLATFORM_THUNK_TABLE_SIZE || !map_table(mm))
+    /* Only code of a private, executable file mapping (mm_private_code says which), and only once the table
+     * is there: a page copied for a process whose table's place is taken is copied for nothing, once. */
+    uint8_t *writable = mm_private_code(mm, site, PLATFORM_PATCH_SIZE);
+    if (!writable || !map_table(mm))
         return;
     uint64_t thunk_address = PLATFORM_THUNK_TABLE_ADDRESS + (uint64_t)patches->thunk_count * PLATFORM_THUNK_SIZE;
     uint8_t thunk[PLATFORM_THUNK_SIZE];
     platform_write_thunk(thunk, thunk_address, code, return_address);
     if (mm_copy_out(mm, thunk_address, thunk, sizeof(thunk), true) < 0)
-        return;
-    uint8_t *writable = mm_private_code(mm, site, PLATFORM_PATCH_SIZE);
-    if (!writable)
         return;
     patches->thunk_count++;
     uint8_t patch[PLATFORM_PATCH_SIZE];
