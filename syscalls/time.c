@@ -229,8 +229,10 @@ static uint64_t clock_now(clockid_t clock)
 long syscall_sleep_to_deadline(struct task *task, uint64_t deadline, uint64_t remaining_address, bool absolute)
 {
     uint64_t now = monotonic_nanoseconds();
-    if (now >= deadline)
+    if (now >= deadline) {
+        task->sleep_restart_armed = false; /* armed only for a sleep that was cut short */
         return 0;
+    }
     if (absolute) {
         task->interrupted_result = -SENTRY_ERESTARTNOHAND; /* re-running it waits for the same time */
         return task_wait_deadline(task, deadline);

@@ -259,6 +259,10 @@ static void test_misc(void)
     show("membarrier query flags", syscall(SYS_membarrier, 0, 1, 0));
     show("membarrier command 3", syscall(SYS_membarrier, 3, 0, 0));
     show("restart_syscall", syscall(SYS_restart_syscall));
+    /* A sleep that ran its course leaves nothing for restart_syscall to resume. */
+    struct timespec short_sleep = {0, 1000000};
+    show("nanosleep 1 ms", syscall(SYS_nanosleep, &short_sleep, NULL));
+    show("restart_syscall after a finished sleep", syscall(SYS_restart_syscall));
 }
 
 /* ---- memory locks ---- */
